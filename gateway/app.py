@@ -1,0 +1,43 @@
+"""The Flask application factory: the OAI-PMH provider (and later the admin pages) over one database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, redirect, url_for
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.config import Config
+from gateway.db import make_engine, session_factory
+
+
+@dataclass
+class Services:
+    """What every request handler needs, built once per process."""
+
+    config: Config
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+def create_app(config: Config, engine: Engine | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config["JSON_AS_ASCII"] = False
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # OAI-PMH POST bodies are a few arguments, never more
+    engine = engine or make_engine(config.database_url)
+    app.extensions["gateway"] = Services(config=config, engine=engine, sessions=session_factory(engine))
+
+    from gateway.provider import blueprint as provider_blueprint
+
+    app.register_blueprint(provider_blueprint, url_prefix="/oai")
+
+    @app.get("/")
+    def index():  # type: ignore[no-untyped-def]
+        return redirect(url_for("provider.endpoint", verb="Identify"))
+
+    return app
+
+
+def services() -> Services:
+    return current_app.extensions["gateway"]

@@ -1,0 +1,194 @@
+"""The gateway's tables.
+
+`Record` holds everything the gateway knows about one source record: the raw bytes as received, the canonical JPCOAR 2.0
+document, validation findings and the policy decision. `Published` is the provider's view: a row exists only for
+records that were published at least once, and it is never removed (deleted records are persistent), so the provider
+can only ever see what passed the policy gate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    location: Mapped[str | None] = mapped_column(Text)
+    metadata_prefix: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class HarvestRun(Base):
+    __tablename__ = "harvest_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    mode: Mapped[str] = mapped_column(String(16))  # incremental | full
+    status: Mapped[str] = mapped_column(String(16))  # running | succeeded | failed
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    from_param: Mapped[str | None] = mapped_column(String(32))
+    until_param: Mapped[str | None] = mapped_column(String(32))
+    # The source's own clock at the start of the run: the next incremental harvest starts from it.
+    response_date: Mapped[str | None] = mapped_column(String(32))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    records_new: Mapped[int] = mapped_column(Integer, default=0)
+    records_changed: Mapped[int] = mapped_column(Integer, default=0)
+    records_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    records_deleted: Mapped[int] = mapped_column(Integer, default=0)
+    records_failed: Mapped[int] = mapped_column(Integer, default=0)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    checkpoint: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+
+    source: Mapped[Source] = relationship()
+
+    __table_args__ = (Index("ix_harvest_runs_source_started", "source_id", "started_at"),)
+
+
+class Record(Base):
+    __tablename__ = "records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    source_identifier: Mapped[str] = mapped_column(String(1024))
+    local_id: Mapped[str] = mapped_column(String(1200), unique=True)
+    raw_format: Mapped[str | None] = mapped_column(String(32))
+    raw_xml: Mapped[bytes | None] = mapped_column(LargeBinary)
+    raw_hash: Mapped[str | None] = mapped_column(String(64))
+    source_datestamp: Mapped[str | None] = mapped_column(String(32))
+    source_sets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    harvested_at: Mapped[datetime] = mapped_column(DateTime)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("harvest_runs.id", ondelete="SET NULL"))
+    disclosure: Mapped[str] = mapped_column(String(16))  # public | shared | private | unknown
+    # Values that are never published (remarks, 備考): kept for reports, never rendered.
+    private: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    canonical_xml: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))  # published | withheld | quarantined | deleted
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    annex3: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    title: Mapped[str | None] = mapped_column(Text)
+    resource_type: Mapped[str | None] = mapped_column(String(255))
+    access_right: Mapped[str | None] = mapped_column(String(32))
+    available_date: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    source: Mapped[Source] = relationship()
+    fundings: Mapped[list[RecordFunding]] = relationship(
+        back_populates="record", cascade="all, delete-orphan", order_by="RecordFunding.position"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("source_id", "source_identifier"),
+        Index("ix_records_source_status", "source_id", "status"),
+    )
+
+
+class RecordFunding(Base):
+    """One funding reference of a record: what the per-project counts and project sets are keyed on."""
+
+    __tablename__ = "record_fundings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    jgn: Mapped[str | None] = mapped_column(String(64), index=True)
+    funder_code: Mapped[str | None] = mapped_column(String(64))
+    funder_name_ja: Mapped[str | None] = mapped_column(Text)
+    funder_name_en: Mapped[str | None] = mapped_column(Text)
+    funding_stream_code: Mapped[str | None] = mapped_column(String(64))
+    program_name_ja: Mapped[str | None] = mapped_column(Text)
+    program_name_en: Mapped[str | None] = mapped_column(Text)
+    project_name_ja: Mapped[str | None] = mapped_column(Text)
+    project_name_en: Mapped[str | None] = mapped_column(Text)
+
+    record: Mapped[Record] = relationship(back_populates="fundings")
+
+
+class Published(Base):
+    """What the OAI-PMH provider serves. Rows are added on first publication and never removed."""
+
+    __tablename__ = "published"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="RESTRICT"), unique=True)
+    oai_identifier: Mapped[str] = mapped_column(String(1300), unique=True)
+    datestamp: Mapped[datetime] = mapped_column(DateTime)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    about_xml: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ix_published_datestamp_id", "datestamp", "id"),)
+
+
+class PublishedFormat(Base):
+    """A record pre-rendered in one metadata format at publish time, so that serving is reading."""
+
+    __tablename__ = "published_formats"
+
+    published_id: Mapped[int] = mapped_column(ForeignKey("published.id", ondelete="CASCADE"), primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PublishedSet(Base):
+    __tablename__ = "published_sets"
+
+    set_spec: Mapped[str] = mapped_column(String(255), primary_key=True)
+    published_id: Mapped[int] = mapped_column(ForeignKey("published.id", ondelete="CASCADE"), primary_key=True)
+
+    __table_args__ = (Index("ix_published_sets_published_id", "published_id"),)
+
+
+class OaiSet(Base):
+    """Names of the sets that published records belong to (only ever created at publish time)."""
+
+    __tablename__ = "oai_sets"
+
+    set_spec: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+
+
+class Setting(Base):
+    """Small persistent values the gateway generates itself (the resumption-token secret, ...)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

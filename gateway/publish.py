@@ -1,0 +1,138 @@
+"""Keeping the provider's tables in step with the policy decision about each record.
+
+A record enters `published` the first time it passes the gate and never leaves: when it stops being publishable it
+becomes a deleted record with a new datestamp (deletedRecord=persistent), keeping its sets so that set-selective
+harvesters learn of the deletion too. A record that was never published is never written here, so it cannot appear in
+any response, not even as a deleted header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from urllib.parse import quote
+from xml.sax.saxutils import escape
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from gateway.models import OaiSet, Published, PublishedFormat, PublishedSet, Record
+from gateway.namespaces import PROVENANCE
+from gateway.policy import PUBLISHED
+
+# Characters allowed unescaped in the local part of an oai-identifier (guidelines-oai-identifier, section 2.1).
+_LOCAL_SAFE = "-_.!~*'();/?:@&=+$,"
+
+
+def local_id(source_name: str, source_identifier: str) -> str:
+    """A stable local identifier: the same source record always gets the same one, and no other record does."""
+    return f"{source_name}/{quote(source_identifier, safe=_LOCAL_SAFE)}"
+
+
+def oai_identifier(repository_identifier: str, local: str) -> str:
+    return f"oai:{repository_identifier}:{local}"
+
+
+def provenance_xml(
+    *, base_url: str, identifier: str, datestamp: str | None, metadata_namespace: str, harvest_date: datetime
+) -> bytes | None:
+    """The <provenance> element for a harvested record (OAI-PMH provenance guidelines)."""
+    stamp = _utc_datestamp(datestamp)
+    if stamp is None:
+        return None
+    harvested = harvest_date.strftime("%Y-%m-%dT%H:%M:%SZ")
+    xml = (
+        f'<provenance xmlns="{PROVENANCE}" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xsi:schemaLocation="{PROVENANCE} http://www.openarchives.org/OAI/2.0/provenance.xsd">'
+        f'<originDescription harvestDate="{harvested}" altered="true">'
+        f"<baseURL>{escape(base_url)}</baseURL>"
+        f"<identifier>{escape(identifier)}</identifier>"
+        f"<datestamp>{escape(stamp)}</datestamp>"
+        f"<metadataNamespace>{escape(metadata_namespace)}</metadataNamespace>"
+        "</originDescription></provenance>"
+    )
+    return xml.encode("utf-8")
+
+
+def _utc_datestamp(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip()
+    if len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return value
+    if len(value) == 20 and value.endswith("Z") and value[10] == "T":
+        return value
+    return None
+
+
+def content_hash(outputs: dict[str, bytes], sets: dict[str, str], about: bytes | None) -> str:
+    digest = hashlib.sha256()
+    for prefix in sorted(outputs):
+        digest.update(prefix.encode() + b"\0" + outputs[prefix] + b"\0")
+    for spec in sorted(sets):
+        digest.update(spec.encode() + b"\0")
+    digest.update(about or b"")
+    return digest.hexdigest()
+
+
+def sync(
+    session: Session,
+    record: Record,
+    *,
+    repository_identifier: str,
+    outputs: dict[str, bytes] | None,
+    sets: dict[str, str] | None,
+    about: bytes | None,
+    now: datetime,
+) -> str:
+    """Bring `published` in line with record.status; return 'published', 'updated', 'deleted' or 'unchanged'."""
+    pub = session.scalar(select(Published).where(Published.record_id == record.id))
+    if record.status == PUBLISHED:
+        assert outputs is not None and sets is not None, "a published record needs its outputs and sets"
+        digest = content_hash(outputs, sets, about)
+        if pub is not None and not pub.deleted and pub.content_hash == digest:
+            return "unchanged"
+        outcome = "updated" if pub is not None else "published"
+        if pub is None:
+            pub = Published(
+                record_id=record.id,
+                oai_identifier=oai_identifier(repository_identifier, record.local_id),
+                datestamp=now,
+                deleted=False,
+            )
+            session.add(pub)
+            session.flush()
+        else:
+            session.execute(delete(PublishedFormat).where(PublishedFormat.published_id == pub.id))
+            session.execute(delete(PublishedSet).where(PublishedSet.published_id == pub.id))
+        pub.datestamp = _after(pub.datestamp, now) if outcome == "updated" else now
+        pub.deleted = False
+        pub.content_hash = digest
+        pub.about_xml = about
+        session.add_all(PublishedFormat(published_id=pub.id, prefix=p, xml=x) for p, x in outputs.items())
+        session.add_all(PublishedSet(published_id=pub.id, set_spec=spec) for spec in sets)
+        _ensure_set_names(session, sets)
+        return outcome
+    if pub is not None and not pub.deleted:
+        pub.deleted = True
+        pub.datestamp = _after(pub.datestamp, now)
+        pub.content_hash = None
+        pub.about_xml = None
+        session.execute(delete(PublishedFormat).where(PublishedFormat.published_id == pub.id))
+        return "deleted"
+    return "unchanged"
+
+
+def _after(previous: datetime, now: datetime) -> datetime:
+    # A change must never move a datestamp backwards (a clock step would hide it from incremental harvesters).
+    return now if now >= previous else previous
+
+
+def _ensure_set_names(session: Session, sets: dict[str, str]) -> None:
+    for spec, name in sets.items():
+        existing = session.get(OaiSet, spec)
+        if existing is None:
+            session.add(OaiSet(set_spec=spec, name=name))
+        elif existing.name != name:
+            existing.name = name

@@ -1,0 +1,92 @@
+"""Scheduled harvests with APScheduler: each source by its cron expression, never twice at once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.config import Config, SourceConfig
+from gateway.db import utcnow
+
+log = logging.getLogger(__name__)
+
+
+_running: dict[str, threading.Lock] = {}
+_running_guard = threading.Lock()
+
+
+def _source_lock(name: str) -> threading.Lock:
+    with _running_guard:
+        return _running.setdefault(name, threading.Lock())
+
+
+def _harvest_job(config: Config, sessions: sessionmaker[Session], source: SourceConfig) -> None:
+    lock = _source_lock(source.name)
+    if not lock.acquire(blocking=False):
+        log.info("%s: a harvest is already running; this one is skipped", source.name)
+        return
+    try:
+        _harvest(config, sessions, source)
+    finally:
+        lock.release()
+
+
+def _harvest(config: Config, sessions: sessionmaker[Session], source: SourceConfig) -> None:
+    from gateway.harvest.runner import run_harvest
+
+    def report(p) -> None:  # type: ignore[no-untyped-def]
+        if p.done:
+            return
+        log.info(
+            "%s: page %d, %d records (%d new, %d changed, %d failed)",
+            p.source,
+            p.pages,
+            p.records,
+            p.new,
+            p.changed,
+            p.failed,
+        )
+
+    run = run_harvest(config, sessions, source, progress=report)
+    log.info(
+        "%s: harvest %s — %d new, %d changed, %d unchanged, %d deleted, %d failed%s",
+        source.name,
+        run.status,
+        run.records_new,
+        run.records_changed,
+        run.records_unchanged,
+        run.records_deleted,
+        run.records_failed,
+        f": {run.message}" if run.message else "",
+    )
+
+
+def start_scheduler(config: Config, sessions: sessionmaker[Session]) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(config.scheduler.max_concurrent)},
+        # One run of a source at a time; a run missed while the gateway was down is run once, not repeatedly.
+        job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 3600},
+        timezone="UTC",
+    )
+    for source in config.sources:
+        if not source.enabled:
+            continue
+        job_id = f"harvest:{source.name}"
+        if source.schedule:
+            scheduler.add_job(
+                _harvest_job,
+                CronTrigger.from_crontab(source.schedule, timezone="UTC"),
+                id=job_id,
+                args=(config, sessions, source),
+                name=f"harvest {source.name}",
+            )
+        if config.scheduler.harvest_on_start:
+            scheduler.add_job(_harvest_job, "date", id=f"{job_id}:start", args=(config, sessions, source))
+    scheduler.start()
+    log.info("scheduler started at %s with %d job(s)", utcnow(), len(scheduler.get_jobs()))
+    return scheduler
