@@ -290,6 +290,21 @@ def sources(obj: Context, fmt: str) -> None:
     _table(headers, [[r[h] for h in headers] for r in rows])
 
 
+@cli.command()
+@click.argument("base_url")
+@click.option("--max-pages", type=int, default=1000, show_default=True, help="Bound on each list walk.")
+@click.option("--timeout", type=float, default=30, show_default=True, help="Seconds per request.")
+@friendly_errors
+def check(base_url: str, max_pages: int, timeout: float) -> None:
+    """Check an OAI-PMH endpoint (this gateway's or any repository's) for conformance to OAI-PMH 2.0."""
+    from gateway.conformance import check_endpoint, format_report
+
+    report = check_endpoint(base_url, max_pages=max_pages, timeout=timeout)
+    click.echo(format_report(report))
+    if report.failures:
+        raise click.ClickException(f"{len(report.failures)} conformance check(s) failed")
+
+
 @cli.group()
 def records() -> None:
     """Inspect stored records."""

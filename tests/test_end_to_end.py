@@ -152,3 +152,40 @@ def test_a_second_gateway_harvests_the_first(example, tmp_path):
     again = run_harvest(cfg, sessions, cfg.source("upstream"))
     assert again.status == "succeeded" and again.mode == "incremental" and again.records_new == 0
     engine.dispose()
+
+
+def test_provider_conforms_after_withdrawals(db_url, tmp_path):
+    """The conformance check on a gateway whose records changed, were withdrawn and deleted over two harvests."""
+    import shutil
+    import time
+
+    from gateway.conformance import check_endpoint, format_report
+    from gateway.db import migrate
+    from tests.official_schemas import require_reference
+    from tests.test_conformance import official_validator
+
+    require_reference()
+    sources = []
+    for name in ("repository-jpcoar2", "dspace-oai_dc", "weko-jpcoar1"):
+        shutil.copytree(ROOT / "examples" / name, tmp_path / name)
+        sources.append({"name": name, "kind": "directory", "path": str(tmp_path / name)})
+    cfg = make_config(db_url, sources, page_size=2)
+    engine = make_engine(db_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    for src in cfg.sources:
+        assert run_harvest(cfg, sessions, src).status == "succeeded"
+    time.sleep(1.1)  # so that the second harvest's datestamps differ from the first's
+    folder = tmp_path / "repository-jpcoar2"
+    (folder / "genome-expression.xml").unlink()  # deleted at the source
+    (folder / "manifest.toml").write_text('[records.food-survey-2025]\ndisclosure = "private"\n', encoding="utf-8")
+    text = (folder / "food-survey-lab-notes.xml").read_text(encoding="utf-8")
+    (folder / "food-survey-lab-notes.xml").write_text(text.replace("実験記録", "実験記録（改訂）"), encoding="utf-8")
+    run = run_harvest(cfg, sessions, cfg.source("repository-jpcoar2"))
+    assert run.status == "succeeded" and run.records_deleted == 1 and run.records_changed >= 2
+    with serve_wsgi(create_app(cfg, engine)) as base:
+        body = get(base + "/oai", verb="ListIdentifiers", metadataPrefix="jpcoar_2.0", set="source:repository-jpcoar2")
+        assert body.count(b'status="deleted"') >= 1
+        report = check_endpoint(base + "/oai", validate=official_validator, timeout=30, time_limit=180)
+    assert not report.failures, format_report(report)
+    engine.dispose()
