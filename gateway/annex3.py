@@ -20,15 +20,7 @@ from gateway import namespaces as ns
 
 __all__ = ["Funding", "Item", "Summary", "items", "summarize", "view"]
 
-_XPATH_NS = {
-    "jpcoar": ns.JPCOAR_2,
-    "dc": ns.DC,
-    "dcterms": ns.DCTERMS,
-    "datacite": ns.DATACITE,
-    "oaire": ns.OAIRE,
-    "dcndl": ns.DCNDL,
-    "rdf": ns.RDF,
-}
+_XPATH_NS = ns.JPCOAR2_PREFIXES
 _XML_LANG = f"{{{ns.XML}}}lang"
 _RDF_RESOURCE = f"{{{ns.RDF}}}resource"
 

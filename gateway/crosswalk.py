@@ -52,15 +52,7 @@ def _mappings_dir() -> Path:
 MAPPINGS_DIR: Path = _mappings_dir()
 
 # Prefixes the canonical record declares on its root, so that every stored record serialises the same way.
-_CANONICAL_NSMAP = {
-    "jpcoar": ns.JPCOAR_2,
-    "dc": ns.DC,
-    "dcterms": ns.DCTERMS,
-    "datacite": ns.DATACITE,
-    "oaire": ns.OAIRE,
-    "dcndl": ns.DCNDL,
-    "rdf": ns.RDF,
-}
+_CANONICAL_NSMAP = ns.JPCOAR2_PREFIXES
 
 _ACCESS = etree.XSLTAccessControl(
     read_file=True, write_file=False, create_dir=False, read_network=False, write_network=False

@@ -20,6 +20,17 @@ DCNDL = "http://ndl.go.jp/dcndl/terms/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RIOXXTERMS = "http://www.rioxx.net/schema/v2.0/rioxxterms/"
 
+# The prefixes a canonical JPCOAR 2.0 record declares on its root, and that XPaths over it use.
+JPCOAR2_PREFIXES = {
+    "jpcoar": JPCOAR_2,
+    "dc": DC,
+    "dcterms": DCTERMS,
+    "datacite": DATACITE,
+    "oaire": OAIRE,
+    "dcndl": DCNDL,
+    "rdf": RDF,
+}
+
 NSMAP = {
     "oai": OAI,
     "oai_dc": OAI_DC,

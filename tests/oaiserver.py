@@ -131,7 +131,8 @@ class FixtureRepository:
         if end < len(matching):
             token = f"{end}|{sel.get('from', '')}|{sel.get('until', '')}|{sel.get('set', '')}"
             parts.append(
-                f'<resumptionToken completeListSize="{len(matching)}" cursor="{start}">{escape(token)}</resumptionToken>'
+                f'<resumptionToken completeListSize="{len(matching)}" cursor="{start}">'
+                f"{escape(token)}</resumptionToken>"
             )
         elif start:
             parts.append(f'<resumptionToken completeListSize="{len(matching)}" cursor="{start}"/>')

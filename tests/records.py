@@ -36,7 +36,8 @@ def dataset(
         'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">',
         f'<dc:title xml:lang="ja">{escape(title)}</dc:title>',
         f'<dc:title xml:lang="en">{escape(title_en)}</dc:title>',
-        '<jpcoar:creator><jpcoar:nameIdentifier nameIdentifierScheme="e-Rad_Researcher">10012345</jpcoar:nameIdentifier>'
+        "<jpcoar:creator>"
+        '<jpcoar:nameIdentifier nameIdentifierScheme="e-Rad_Researcher">10012345</jpcoar:nameIdentifier>'
         '<jpcoar:creatorName xml:lang="ja">山田, 花子</jpcoar:creatorName>'
         '<jpcoar:creatorName xml:lang="en">Yamada, Hanako</jpcoar:creatorName></jpcoar:creator>',
     ]
@@ -45,7 +46,8 @@ def dataset(
             '<jpcoar:contributor contributorType="HostingInstitution">'
             '<jpcoar:nameIdentifier nameIdentifierScheme="ROR">https://ror.org/057zh3y96</jpcoar:nameIdentifier>'
             '<jpcoar:contributorName xml:lang="ja" nameType="Organizational">例示大学</jpcoar:contributorName>'
-            '<jpcoar:contributorName xml:lang="en" nameType="Organizational">Example University</jpcoar:contributorName>'
+            '<jpcoar:contributorName xml:lang="en" nameType="Organizational">'
+            "Example University</jpcoar:contributorName>"
             "</jpcoar:contributor>"
         )
     parts.append(

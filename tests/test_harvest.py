@@ -133,7 +133,10 @@ def test_no_records_match_is_a_successful_empty_harvest(engine, db_url, endpoint
     [
         (("200 OK", "text/html", b"<html><body>Maintenance</body></html>"), "HTML page"),
         (("500 Internal Server Error", "text/plain", b"database is down"), "HTTP 500"),
-        (("200 OK", "text/xml", b"<OAI-PMH xmlns='http://www.openarchives.org/OAI/2.0/'><ListRecords><record>"), "well-formed"),
+        (
+            ("200 OK", "text/xml", b"<OAI-PMH xmlns='http://www.openarchives.org/OAI/2.0/'><ListRecords><record>"),
+            "well-formed",
+        ),
     ],
 )
 def test_a_broken_page_fails_the_run_and_keeps_what_was_stored(engine, db_url, repo, endpoint, answer, words):

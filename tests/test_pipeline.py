@@ -25,7 +25,8 @@ def setup_folder(tmp_path: Path) -> Path:
     write(folder, "shared", dataset("共有メタデータ", data_no="A-3", doi="10.99999/a.3"))
     write(folder, "broken", dataset("不完全データ", data_no="A-4", omit=("funding",)))
     (folder / "manifest.toml").write_text(
-        '[records.open]\nremarks = "社外秘メモ：契約交渉中"\n[records.shared]\ndisclosure = "shared"\n', encoding="utf-8"
+        '[records.open]\nremarks = "社外秘メモ：契約交渉中"\n[records.shared]\ndisclosure = "shared"\n',
+        encoding="utf-8",
     )
     return folder
 
@@ -70,7 +71,14 @@ def test_gate_publishes_only_public_valid_records(engine, db_url, tmp_path):
         sets = set(s.scalars(select(PublishedSet.set_spec).where(PublishedSet.published_id == pub_id)))
     # The published record has been rendered in every format, for every set it belongs to.
     assert sets == {
-        "source", "source:files", "funder", "funder:1020", "project", "project:JPMJPF2301", "access", "access:embargoed"
+        "source",
+        "source:files",
+        "funder",
+        "funder:1020",
+        "project",
+        "project:JPMJPF2301",
+        "access",
+        "access:embargoed",
     }
 
 
