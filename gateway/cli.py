@@ -347,6 +347,10 @@ def records_show(obj: Context, oai_id: str, fmt: str) -> None:
         click.echo(f"  {f['severity']:7} {f['layer']:9}{item} {f.get('path') or ''}: {f['message']}")
     if not info["findings"]:
         click.echo("  none")
+    click.echo("history (newest first):")
+    for h in info["history"]:
+        run = f"run {h['run']}" if h["run"] else "remap"
+        click.echo(f"  {h['at']}  {run:8}  {h['status']:11}  {h['errors']} error(s), {h['warnings']} warning(s)")
     click.echo("\n--- raw record ---")
     click.echo(info["raw"] or "(none)")
     click.echo("--- canonical JPCOAR 2.0 ---")
@@ -376,3 +380,11 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
+
+
+from gateway.cli_quality import register as _register_quality  # noqa: E402
+
+_register_quality(cli)
+from gateway.cli_harvest import register as _register_harvest  # noqa: E402
+
+_register_harvest(cli)

@@ -225,6 +225,8 @@ def _source(reader: _Reader, raw: Any, index: int, base_dir: Path) -> SourceConf
         "timeout",
         "repository_name",
     }
+    if kind == "oai-pmh":
+        known |= set(_OAI_OPTIONS)
     options = {k: v for k, v in raw.items() if k not in known}
     if kind in SOURCE_KINDS[:2] and options:
         unknown = ", ".join(sorted(options))
@@ -242,8 +244,35 @@ def _source(reader: _Reader, raw: Any, index: int, base_dir: Path) -> SourceConf
         enabled=reader.boolean(raw, f"{where}.enabled", True),
         timeout=float(reader.number(raw, f"{where}.timeout", 60.0)),
         repository_name=reader.optional_string(raw, f"{where}.repository_name"),
-        options=options,
+        options=_oai_options(reader, raw, where) if kind == "oai-pmh" else options,
     )
+
+
+# Politeness and fault handling of an oai-pmh source: key -> (default, minimum, maximum).
+_OAI_OPTIONS: dict[str, tuple[float, float, float]] = {
+    "min_delay": (0.0, 0.0, 3600.0),  # seconds between two requests to the source
+    "max_retries": (5, 0, 100),  # retries of one request (timeouts, resets, 503, short pages)
+    "retry_ceiling": (300.0, 0.0, 86400.0),  # the longest wait for one retry, whatever Retry-After asks
+}
+
+
+def _oai_options(reader: _Reader, raw: dict[str, Any], where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, (default, low, high) in _OAI_OPTIONS.items():
+        if key == "max_retries":
+            out[key] = reader.integer(raw, f"{where}.{key}", int(default), minimum=int(low), maximum=int(high))
+            continue
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(reader.path, f"{where}.{key}", f"must be a number of seconds, not {value!r}")
+        value = float(value)
+        if not low <= value <= high:
+            raise ConfigError(reader.path, f"{where}.{key}", f"must be between {low:g} and {high:g} seconds")
+        out[key] = value
+    timeout = float(reader.number(raw, f"{where}.timeout", 60.0))
+    if not 0 < timeout <= 3600:
+        raise ConfigError(reader.path, f"{where}.timeout", "must be more than 0 and at most 3600 seconds")
+    return out
 
 
 def _check_cron(path: Path | None, key: str, expr: str) -> None:

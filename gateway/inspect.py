@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.config import Config
-from gateway.models import Published, Record, Source
+from gateway.models import FindingSnapshot, Published, Record, Source
 
 
 def find_record(session: Session, config: Config, oai_id: str) -> Record | None:
@@ -29,6 +29,12 @@ def describe_record(session: Session, config: Config, oai_id: str) -> dict[str, 
     if record is None:
         return None
     pub = session.scalar(select(Published).where(Published.record_id == record.id))
+    history = session.scalars(
+        select(FindingSnapshot)
+        .where(FindingSnapshot.record_id == record.id)
+        .order_by(FindingSnapshot.created_at.desc(), FindingSnapshot.id.desc())
+        .limit(20)
+    ).all()
     return {
         "oai_identifier": f"oai:{config.repository.identifier}:{record.local_id}",
         "source": record.source.name,
@@ -44,6 +50,16 @@ def describe_record(session: Session, config: Config, oai_id: str) -> dict[str, 
         "access_right": record.access_right,
         "title": record.title,
         "findings": record.findings,
+        "history": [
+            {
+                "at": snap.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "run": snap.run_id,
+                "status": snap.status,
+                "errors": sum(1 for f in snap.findings if f.get("severity") == "error"),
+                "warnings": sum(1 for f in snap.findings if f.get("severity") == "warning"),
+            }
+            for snap in history
+        ],
         "annex3": record.annex3,
         "private": record.private,
         "raw": record.raw_xml.decode("utf-8", "replace") if record.raw_xml else None,

@@ -20,9 +20,17 @@ from gateway import annex3, crosswalk, publish
 from gateway.annex3 import Summary
 from gateway.config import Config, SourceConfig
 from gateway.harvest import HarvestedRecord
-from gateway.models import Record, RecordFunding, Source
+from gateway.models import FindingSnapshot, Record, RecordFunding, Source
 from gateway.policy import decide, sets_for
-from gateway.validate import Finding, annex3_applies, check_annex3, check_schema, finding, has_errors
+from gateway.validate import (
+    Finding,
+    annex3_applies,
+    check_aggregator,
+    check_annex3,
+    check_schema,
+    finding,
+    has_errors,
+)
 from gateway.xmlsafe import XMLInputError, parse_bytes
 
 # Private values shorter than this are too common to be told apart from ordinary text when checking for leaks.
@@ -87,6 +95,9 @@ def map_record(
         result.view["repository"] = [{"value": repository, "lang": "ja"}]
     if annex3_applies(profile, summary.resource_type_uri):
         result.findings.extend(check_annex3(result.view, summary.access_right))
+    # The crosswalk repairs some faults; run the aggregator rules on the JPCOAR 2.0 record as received as well.
+    raw_record = crosswalk._find_record(root)[0] if detected == crosswalk.CANONICAL_PREFIX else None
+    result.findings.extend(check_aggregator(canonical, raw_record))
     result.findings.extend(_leak_findings(result.outputs, private or {}))
     return result
 
@@ -209,6 +220,7 @@ class SourceProcessor:
 
     def apply(self, session: Session, record: Record, mapped: Mapped, now: datetime) -> str:
         """Store a mapping result on the record, decide, and publish or withdraw."""
+        before = (record.status, record.findings) if record.id is not None else None
         if mapped.detected_prefix:
             record.raw_format = mapped.detected_prefix
         record.canonical_xml = mapped.canonical
@@ -235,7 +247,20 @@ class SourceProcessor:
             )
             for i, f in enumerate(summary.fundings if summary else ())
         ]
-        return self._decide_and_publish(session, record, mapped, now)
+        outcome = self._decide_and_publish(session, record, mapped, now)
+        # Only changes are kept, so the table grows with what happens to records, not with the number of harvests.
+        if before is None or before[0] != record.status or (before[1] or []) != (record.findings or []):
+            session.add(
+                FindingSnapshot(
+                    record_id=record.id,
+                    run_id=self.run_id,
+                    created_at=now,
+                    status=record.status,
+                    findings=list(record.findings or []),
+                )
+            )
+            session.flush()
+        return outcome
 
     def _decide_and_publish(self, session: Session, record: Record, mapped: Mapped | None, now: datetime) -> str:
         decision = decide(

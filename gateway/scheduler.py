@@ -1,4 +1,9 @@
-"""Scheduled harvests with APScheduler: each source by its cron expression, never twice at once."""
+"""Scheduled harvests with APScheduler: each source by its cron expression, never twice at once.
+
+"Never twice at once" holds in this process (a lock per source name, so that a job never waits for itself) and
+across every gateway process sharing the database (the source's row in `source_locks`, taken by `run_harvest`):
+a harvest that finds the source busy is skipped, and the next scheduled one catches up incrementally.
+"""
 
 from __future__ import annotations
 
@@ -52,7 +57,13 @@ def _harvest(config: Config, sessions: sessionmaker[Session], source: SourceConf
             p.failed,
         )
 
-    run = run_harvest(config, sessions, source, progress=report)
+    from gateway.locks import SourceBusy
+
+    try:
+        run = run_harvest(config, sessions, source, progress=report)
+    except SourceBusy as exc:
+        log.info("%s: skipped: %s", source.name, exc)
+        return
     log.info(
         "%s: harvest %s — %d new, %d changed, %d unchanged, %d deleted, %d failed%s",
         source.name,

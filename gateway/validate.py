@@ -3,7 +3,8 @@
 A finding is a plain dict (it is stored as JSON with the record):
     {"severity": "error"|"warning", "layer": "crosswalk"|"schema"|"annex3"|"policy",
      "item": Annex-3 item number or None, "path": element path, "value": offending value,
-     "message": what is wrong, in words a repository manager understands}
+     "message": what is wrong, in words a repository manager understands,
+     "rule": a stable rule id (e.g. "annex3.required_missing", "xmllang_duplicated")}
 An error blocks publication; a warning does not.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 from lxml import etree
 
 from gateway import annex3, schemas
+from gateway.rules import aggregator, annex3_rules
 
 Finding = dict[str, Any]
 
@@ -37,6 +39,15 @@ DATASET_TYPES = {
 }
 
 
+# Rule ids of findings made outside the rule modules, which have one kind of finding per layer.
+_DEFAULT_RULES = {
+    "crosswalk": "crosswalk.failed",
+    "schema": "schema.invalid",
+    "policy": "policy.private_value_published",
+    "harvest": "harvest.unreadable",
+}
+
+
 def finding(
     severity: str,
     layer: str,
@@ -45,8 +56,17 @@ def finding(
     item: int | None = None,
     path: str | None = None,
     value: str | None = None,
+    rule: str | None = None,
 ) -> Finding:
-    return {"severity": severity, "layer": layer, "item": item, "path": path, "value": value, "message": message}
+    return {
+        "severity": severity,
+        "layer": layer,
+        "rule": rule or _DEFAULT_RULES.get(layer, layer),
+        "item": item,
+        "path": path,
+        "value": value,
+        "message": message,
+    }
 
 
 def has_errors(findings: list[Finding]) -> bool:
@@ -77,7 +97,16 @@ def check_annex3(view: dict[str, list[dict[str, str]]], access_right: str | None
         values = [v for v in view.get(item.key, []) if (v.get("value") or v.get("uri") or "").strip()]
         label = f"{item.label_en} ({item.label_ja})"
         if item.required and not values:
-            out.append(finding("error", "annex3", f"required item missing: {label}", item=item.no, path=item.key))
+            out.append(
+                finding(
+                    "error",
+                    "annex3",
+                    f"required item missing: {label}",
+                    item=item.no,
+                    path=item.key,
+                    rule="annex3.required_missing",
+                )
+            )
             continue
         if values:
             for lang in item.languages:
@@ -89,6 +118,7 @@ def check_annex3(view: dict[str, list[dict[str, str]]], access_right: str | None
                             f"{label}: no value in language '{lang}'",
                             item=item.no,
                             path=item.key,
+                            rule="annex3.language_missing",
                         )
                     )
     if access_right == "embargoed" and not view.get("date_available"):
@@ -99,6 +129,27 @@ def check_annex3(view: dict[str, list[dict[str, str]]], access_right: str | None
                 'embargoed access needs an available date (datacite:date dateType="Available")',
                 item=11,
                 path="date_available",
+                rule="annex3.available_date_missing",
             )
         )
+    out.extend(annex3_rules.check(view, access_right))
+    return out
+
+
+def check_aggregator(canonical: etree._Element, raw: etree._Element | None = None) -> list[Finding]:
+    """Aggregator rules on the canonical record and, for JPCOAR 2.0 input, on the record as received.
+
+    The crosswalk repairs or drops some faults (a wrong language tag, an unknown contributorType); checked only on the
+    canonical record they would never be reported.  A fault found only as received was repaired, so it is a warning.
+    """
+    out = aggregator.check(canonical)
+    if raw is None:
+        return out
+    seen = {(f["rule"], f["path"], f["value"]) for f in out}
+    for f in aggregator.check(raw):
+        if (f["rule"], f["path"], f["value"]) in seen:
+            continue
+        f["severity"] = "warning"
+        f["message"] += " (as received; the gateway repaired or dropped it in the published record)"
+        out.append(f)
     return out

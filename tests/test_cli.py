@@ -63,6 +63,9 @@ def test_environment_chooses_config_and_database(tmp_path):
     shown = gateway("records", "show", oai_id, env=env)
     assert shown.returncode == 0 and "A note on coastal upwelling indices" in shown.stdout
     assert "published" in shown.stdout
+    # The finding history names the run that decided the record.
+    history = shown.stdout.split("history (newest first):", 1)[1].split("--- raw record ---", 1)[0]
+    assert "run 1" in history and "published" in history
 
 
 def test_run_harvests_and_serves_until_stopped(tmp_path):

@@ -34,6 +34,8 @@ class Page:
     resumption_token: str | None = None  # the token that fetches the NEXT page
     complete_list_size: int | None = None
     warnings: list[str] = field(default_factory=list)
+    #: where a harvest resumes after this page has been stored (opaque text; None: start over)
+    checkpoint: str | None = None
 
 
 class Harvester(Protocol):
@@ -46,12 +48,19 @@ class Harvester(Protocol):
     def pages(self) -> Iterator[Page]: ...
 
 
-def open_source(source: SourceConfig, *, from_date: str | None = None, full: bool = False) -> Harvester:
-    """The harvester for a configured source."""
+def open_source(
+    source: SourceConfig,
+    *,
+    from_date: str | None = None,
+    until_date: str | None = None,
+    full: bool = False,
+    checkpoint: str | None = None,
+) -> Harvester:
+    """The harvester for a configured source; `checkpoint` (from a Page) resumes an interrupted harvest."""
     if source.kind == "oai-pmh":
         from gateway.harvest.oaipmh import OAIHarvester
 
-        return OAIHarvester(source, from_date=None if full else from_date)
+        return OAIHarvester(source, from_date=None if full else from_date, until_date=until_date, checkpoint=checkpoint)
     if source.kind == "directory":
         from gateway.harvest.directory import DirectoryHarvester
 

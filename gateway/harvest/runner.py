@@ -6,14 +6,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway import locks
 from gateway.config import Config, SourceConfig
 from gateway.db import transaction, utcnow
-from gateway.harvest import HarvestError, open_source
+from gateway.harvest import HarvestedRecord, HarvestError, open_source
 from gateway.models import HarvestRun, Record, Source
-from gateway.pipeline import SourceProcessor
+from gateway.pipeline import SourceProcessor, raw_hash
 
 log = logging.getLogger(__name__)
 
@@ -73,56 +75,153 @@ def run_harvest(
     *,
     full: bool = False,
     progress: ProgressCallback | None = None,
+    lock_ttl: float | None = None,
 ) -> HarvestRun:
-    """Harvest one source now. A failure is recorded on the run; what earlier pages stored stays stored."""
-    with transaction(sessions) as session:
-        source_row = ensure_source(session, source)
-        previous = last_successful_run(session, source_row.id)
-        from_date = None if full or previous is None else previous.response_date
-        run = HarvestRun(
-            source_id=source_row.id,
-            mode="full" if full or from_date is None else "incremental",
-            status="running",
-            started_at=utcnow(),
-            from_param=from_date,
-            warnings=[],
-            errors=[],
-        )
-        session.add(run)
-        session.flush()
-        run_id, source_id = run.id, source_row.id
-    session_source = source_row
+    """Harvest one source now, holding its database lock (SourceBusy if another run holds it).
 
-    harvester = open_source(source, from_date=from_date, full=full)
-    processor = SourceProcessor(config, source, session_source, run_id)
+    A run interrupted earlier (left `running` by a killed process) is resumed from its checkpoint, the resumption
+    token of the page after the last committed one. A failure is recorded on the run; what earlier pages stored stays
+    stored.
+    """
+    source_id = _ensure_source_id(sessions, source)
+    if lock_ttl is None:
+        lock_ttl = _lock_ttl(source)
+    lock = locks.acquire(sessions, source_id, ttl=lock_ttl)
+    try:
+        return _run_locked(config, sessions, source, source_id, lock, full=full, progress=progress, ttl=lock_ttl)
+    finally:
+        try:
+            locks.release(sessions, lock)
+        except Exception:  # the lock expires by itself; never hide the run's own outcome
+            log.exception("%s: could not release the harvest lock", source.name)
+
+
+def _lock_ttl(source: SourceConfig) -> float:
+    """Long enough for one page with all its retries: the lock is refreshed after each page."""
+    attempts = int(source.options.get("max_retries", 5)) + 1
+    worst_page = attempts * (source.timeout + float(source.options.get("retry_ceiling", 300)))
+    return max(locks.DEFAULT_TTL, worst_page + 300)
+
+
+def _ensure_source_id(sessions: sessionmaker[Session], source: SourceConfig) -> int:
+    for attempt in (1, 2):
+        try:
+            with transaction(sessions) as session:
+                return ensure_source(session, source).id
+        except IntegrityError:  # another process created the row at the same moment
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _run_locked(
+    config: Config,
+    sessions: sessionmaker[Session],
+    source: SourceConfig,
+    source_id: int,
+    lock: locks.HeldLock,
+    *,
+    full: bool,
+    progress: ProgressCallback | None,
+    ttl: float,
+) -> HarvestRun:
     state = Progress(source=source.name)
     warnings: list[str] = []
     errors: list[str] = []
-    seen: set[str] = set()
+    with transaction(sessions) as session:
+        source_row = ensure_source(session, source)
+        # We hold the lock: a run still marked running was left by a process that died (or was stopped).
+        stale = session.scalars(
+            select(HarvestRun)
+            .where(HarvestRun.source_id == source_id, HarvestRun.status == "running")
+            .order_by(HarvestRun.id.desc())
+        ).all()
+        resume = stale[0] if stale and (not full or stale[0].mode == "full") else None
+        for old in stale:
+            if old is not resume:
+                old.status, old.finished_at = "failed", utcnow()
+                old.message = "interrupted (the process harvesting it ended) and not resumed"
+        if resume is not None:
+            run = resume
+            from_date, until_date, checkpoint = run.from_param, run.until_param, run.checkpoint
+            state.pages, state.new, state.changed = run.pages or 0, run.records_new or 0, run.records_changed or 0
+            state.unchanged, state.deleted = run.records_unchanged or 0, run.records_deleted or 0
+            state.failed = run.records_failed or 0
+            state.records = state.new + state.changed + state.unchanged + state.deleted + state.failed
+            warnings, errors = list(run.warnings or []), list(run.errors or [])
+            where = f"after page {state.pages}" if checkpoint else "from its start"
+            holder = f" (stale lock of {lock.took_over} taken over)" if lock.took_over else ""
+            _note(warnings, f"resumed {where} on {utcnow():%Y-%m-%d %H:%M:%S} after an interruption{holder}")
+            log.warning("%s: resuming interrupted run %d %s", source.name, run.id, where)
+        else:
+            previous = last_successful_run(session, source_id)
+            from_date = None if full or previous is None else previous.response_date
+            until_date, checkpoint = None, None
+            run = HarvestRun(
+                source_id=source_id,
+                mode="full" if full or from_date is None else "incremental",
+                status="running",
+                started_at=utcnow(),
+                from_param=from_date,
+                warnings=[],
+                errors=[],
+            )
+            session.add(run)
+        session.flush()
+        run_id, response_date = run.id, run.response_date
+        base_requests, base_retries = run.requests or 0, run.retries or 0
+
+    harvester = open_source(source, from_date=from_date, until_date=until_date, full=full, checkpoint=checkpoint)
+    counters = _Counters(harvester, base_requests, base_retries)
+    processor = SourceProcessor(config, source, source_row, run_id)
     status, message = "succeeded", None
     try:
         for page in harvester.pages():
             now = utcnow()
             with transaction(sessions) as session:
+                identifiers = []
+                known = _known(session, source_id, page.records)
                 for item in page.records:
-                    outcome = processor.process(session, item, now)
+                    # unchanged records (the bulk of a re-harvest) skip the pipeline's per-record lookup
+                    unchanged = _unchanged(item, known, source)
+                    outcome = "unchanged" if unchanged else processor.process(session, item, now)
                     if item.identifier:
-                        seen.add(item.identifier)
+                        identifiers.append(item.identifier)
                     if outcome == "failed":
                         _note(errors, f"{item.identifier or '(no identifier)'}: {item.error}")
                     setattr(state, outcome, getattr(state, outcome) + 1)
                     state.records += 1
+                if harvester.is_snapshot:
+                    _mark_seen(session, source_id, run_id, identifiers)
                 state.pages += 1
                 state.total = page.complete_list_size or state.total
-                for w in page.warnings:
+                for w in [*page.warnings, *_take_warnings(harvester)]:
                     _note(warnings, w)
-                _save_counts(session, run_id, state, harvester, warnings, errors, page.resumption_token)
-            state.retries = harvester.retries
+                response_date = response_date or harvester.response_date
+                _save_counts(
+                    session,
+                    run_id,
+                    state,
+                    counters,
+                    warnings,
+                    errors,
+                    page.checkpoint or page.resumption_token,
+                    response_date,
+                )
+            locks.refresh(sessions, lock, ttl=ttl)
+            state.retries = counters.retries
             if progress:
                 progress(state)
         if harvester.is_snapshot:
+            # Only after the COMPLETE list: what the source no longer has is deleted at the source.
             with transaction(sessions) as session:
-                state.deleted += _reconcile(session, processor, source_id, seen, utcnow())
+                state.deleted += _reconcile(session, processor, source_id, run_id, utcnow())
+    except locks.LockLost as exc:
+        # Another process has taken this run over: it is no longer ours to close.
+        log.error("%s: %s; this process stops harvesting", source.name, exc)
+        state.status, state.done = "failed", True
+        with sessions() as session:
+            return session.get(HarvestRun, run_id)  # type: ignore[return-value]
     except HarvestError as exc:
         status, message = "failed", str(exc)
         _note(errors, message)
@@ -130,8 +229,10 @@ def run_harvest(
         log.exception("harvest of %s failed unexpectedly", source.name)
         status, message = "failed", f"unexpected error: {exc.__class__.__name__}: {exc}"
         _note(errors, message)
+    for w in _take_warnings(harvester):
+        _note(warnings, w)
     with transaction(sessions) as session:
-        _save_counts(session, run_id, state, harvester, warnings, errors, None)
+        _save_counts(session, run_id, state, counters, warnings, errors, None, response_date)
         session.execute(
             update(HarvestRun)
             .where(HarvestRun.id == run_id)
@@ -139,14 +240,71 @@ def run_harvest(
                 status=status,
                 message=message,
                 finished_at=utcnow(),
-                response_date=harvester.response_date or _iso(run_started(session, run_id)),
+                response_date=response_date or harvester.response_date or _iso(run_started(session, run_id)),
             )
         )
-    state.status, state.done = status, True
+    state.status, state.done, state.retries = status, True, counters.retries
     if progress:
         progress(state)
     with sessions() as session:
         return session.get(HarvestRun, run_id)  # type: ignore[return-value]
+
+
+class _Counters:
+    """HTTP requests and retries of a run, including those of the process that started it before a resume."""
+
+    def __init__(self, harvester, base_requests: int, base_retries: int) -> None:  # type: ignore[no-untyped-def]
+        self.harvester, self.base_requests, self.base_retries = harvester, base_requests, base_retries
+
+    @property
+    def requests(self) -> int:
+        return self.base_requests + self.harvester.requests
+
+    @property
+    def retries(self) -> int:
+        return self.base_retries + self.harvester.retries
+
+
+def _known(session: Session, source_id: int, items: list[HarvestedRecord]) -> dict[str, tuple[str | None, bool]]:
+    """The stored hash and deletion flag of a page's records, in one query instead of one per record."""
+    identifiers = [item.identifier for item in items if item.identifier]
+    out: dict[str, tuple[str | None, bool]] = {}
+    for start in range(0, len(identifiers), 500):
+        rows = session.execute(
+            select(Record.source_identifier, Record.raw_hash, Record.source_deleted).where(
+                Record.source_id == source_id, Record.source_identifier.in_(identifiers[start : start + 500])
+            )
+        )
+        out.update({ident: (digest, bool(deleted)) for ident, digest, deleted in rows})
+    return out
+
+
+def _unchanged(item: HarvestedRecord, known: dict[str, tuple[str | None, bool]], source: SourceConfig) -> bool:
+    """What SourceProcessor.process would call unchanged, decided without loading the record (the common case of
+    a re-harvest); anything else goes through the pipeline."""
+    stored = known.get(item.identifier) if item.identifier and not item.error else None
+    if stored is None:
+        return False
+    digest, deleted = stored
+    if item.deleted:
+        return deleted
+    return not deleted and digest == raw_hash(item, item.disclosure or source.metadata_disclosure)
+
+
+def _take_warnings(harvester) -> list[str]:  # type: ignore[no-untyped-def]
+    take = getattr(harvester, "take_warnings", None)
+    return take() if take else []
+
+
+def _mark_seen(session: Session, source_id: int, run_id: int, identifiers: list[str]) -> None:
+    """Mark records listed by this (snapshot) run, so that reconciling works across a resume too."""
+    for start in range(0, len(identifiers), 500):
+        session.execute(
+            update(Record)
+            .where(Record.source_id == source_id, Record.source_identifier.in_(identifiers[start : start + 500]))
+            .values(run_id=run_id)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def run_started(session: Session, run_id: int):  # type: ignore[no-untyped-def]
@@ -157,7 +315,7 @@ def _iso(value) -> str | None:  # type: ignore[no-untyped-def]
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
-def _save_counts(session, run_id, state, harvester, warnings, errors, checkpoint) -> None:  # type: ignore[no-untyped-def]
+def _save_counts(session, run_id, state, harvester, warnings, errors, checkpoint, response_date=None) -> None:  # type: ignore[no-untyped-def]
     session.execute(
         update(HarvestRun)
         .where(HarvestRun.id == run_id)
@@ -173,6 +331,7 @@ def _save_counts(session, run_id, state, harvester, warnings, errors, checkpoint
             warnings=list(warnings),
             errors=list(errors),
             checkpoint=checkpoint,
+            response_date=response_date,
         )
     )
 
@@ -184,16 +343,19 @@ def _note(bucket: list[str], text: str) -> None:
         bucket.append("… further problems not recorded")
 
 
-def _reconcile(session: Session, processor: SourceProcessor, source_id: int, seen: set[str], now) -> int:  # type: ignore[no-untyped-def]
-    """After a complete snapshot: records the source no longer has are deleted at the source."""
+def _reconcile(session: Session, processor: SourceProcessor, source_id: int, run_id: int, now) -> int:  # type: ignore[no-untyped-def]
+    """After a complete snapshot: records the source no longer has (not listed by this run) are deleted."""
     gone = 0
-    rows = session.scalars(select(Record).where(Record.source_id == source_id, Record.source_deleted.is_(False))).all()
-    from gateway.harvest import HarvestedRecord
-
+    rows = session.scalars(
+        select(Record).where(
+            Record.source_id == source_id,
+            Record.source_deleted.is_(False),
+            or_(Record.run_id.is_(None), Record.run_id != run_id),
+        )
+    ).all()
     for record in rows:
-        if record.source_identifier not in seen:
-            processor.process(session, HarvestedRecord(identifier=record.source_identifier, deleted=True), now)
-            gone += 1
+        processor.process(session, HarvestedRecord(identifier=record.source_identifier, deleted=True), now)
+        gone += 1
     return gone
 
 
