@@ -6,6 +6,7 @@ share it; `apply` stores its result on a record and brings the provider's tables
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -232,21 +233,9 @@ class SourceProcessor:
         record.access_right = summary.access_right if summary else None
         record.available_date = summary.available_date if summary else None
         record.updated_at = now
-        record.fundings = [
-            RecordFunding(
-                position=i,
-                jgn=f.jgn,
-                funder_code=f.funder_code,
-                funder_name_ja=f.funder_name_ja,
-                funder_name_en=f.funder_name_en,
-                funding_stream_code=f.funding_stream_code,
-                program_name_ja=f.program_name_ja,
-                program_name_en=f.program_name_en,
-                project_name_ja=f.project_name_ja,
-                project_name_en=f.project_name_en,
-            )
-            for i, f in enumerate(summary.fundings if summary else ())
-        ]
+        # The Funding fields are the RecordFunding columns, by design: one funding reference, stored as read.
+        fundings = summary.fundings if summary else ()
+        record.fundings = [RecordFunding(position=i, **dataclasses.asdict(f)) for i, f in enumerate(fundings)]
         outcome = self._decide_and_publish(session, record, mapped, now)
         # Only changes are kept, so the table grows with what happens to records, not with the number of harvests.
         if before is None or before[0] != record.status or (before[1] or []) != (record.findings or []):

@@ -130,9 +130,11 @@ def _after(previous: datetime, now: datetime) -> datetime:
 
 
 def _ensure_set_names(session: Session, sets: dict[str, str]) -> None:
+    # One query for all of a record's sets: this runs for every record published.
+    existing = {s.set_spec: s for s in session.scalars(select(OaiSet).where(OaiSet.set_spec.in_(list(sets))))}
     for spec, name in sets.items():
-        existing = session.get(OaiSet, spec)
-        if existing is None:
+        row = existing.get(spec)
+        if row is None:
             session.add(OaiSet(set_spec=spec, name=name))
-        elif existing.name != name:
-            existing.name = name
+        elif row.name != name:
+            row.name = name
