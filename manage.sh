@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine: sets up what the gateway needs, then runs it or its tests.
 #   ./manage.sh start   set up, create the example database, harvest the bundled examples and serve OAI-PMH on :8080
-#   ./manage.sh test    set up, make sure PostgreSQL is up, then run ruff and the whole test suite
+#   ./manage.sh test    set up, make sure PostgreSQL and Chromium are there, then run ruff and the whole test suite
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -43,6 +43,31 @@ ensure_postgres() {
   echo "manage.sh: WARNING: no PostgreSQL server on 127.0.0.1:5432; PostgreSQL tests will be skipped" >&2
 }
 
+ensure_browser() {
+  # The dashboard's browser tests drive Debian's headless Chromium through its chromedriver.
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+    return 0
+  fi
+  local as_root=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      as_root="sudo -n"
+    else
+      echo "manage.sh: WARNING: chromium/chromium-driver missing and no root to install them; browser tests will be skipped" >&2
+      return 0
+    fi
+  fi
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "manage.sh: installing chromium and chromium-driver (Debian packages) for the browser tests" >&2
+    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver \
+      || { $as_root apt-get update -q && $as_root env DEBIAN_FRONTEND=noninteractive \
+             apt-get install -y --no-install-recommends chromium chromium-driver; } \
+      || echo "manage.sh: WARNING: could not install chromium; browser tests will be skipped" >&2
+  else
+    echo "manage.sh: WARNING: no apt-get to install chromium; browser tests will be skipped" >&2
+  fi
+}
+
 case "${1:-}" in
   start)
     shift
@@ -54,6 +79,7 @@ case "${1:-}" in
     shift
     setup
     ensure_postgres
+    ensure_browser
     "$VENV/bin/ruff" check gateway tests benchmarks
     exec "$VENV/bin/python" -m pytest "$@"
     ;;

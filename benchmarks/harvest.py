@@ -100,6 +100,11 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def _peak_children_mb() -> float:
+    """The largest peak RSS of the phase's own child processes (the gateway's mapping workers), 0 if none."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def _phase_sickle(url: str, workdir: Path) -> dict[str, Any]:
     from sickle import Sickle
 
@@ -176,6 +181,7 @@ def bench(n: int) -> dict[str, Any]:
                 print(
                     f"N={n:>7,}  {phase:<11} {r['records']:>7,} records in {r['seconds']:8.2f} s"
                     f" = {rate:8.0f} records/s   peak RSS {r['peak_mb']:7.1f} MB"
+                    + (f" (+ each mapping worker ≤ {r['workers_peak_mb']:.1f} MB)" if r.get("workers_peak_mb") else "")
                     + (f"   [{r['status']}{': ' + r['message'] if r.get('message') else ''}]" if "status" in r else ""),
                     flush=True,
                 )
@@ -204,6 +210,7 @@ def main() -> None:
         else:
             result = _phase_gateway(args.url, args.workdir, full=args.phase in ("gateway", "unchanged"))
         result["peak_mb"] = _peak_mb()
+        result["workers_peak_mb"] = _peak_children_mb()
         print(json.dumps(result))
         return
     sizes = args.n or [10_000, 100_000]

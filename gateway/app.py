@@ -32,6 +32,20 @@ def create_app(config: Config, engine: Engine | None = None) -> Flask:
 
     app.register_blueprint(provider_blueprint, url_prefix="/oai")
 
+    if config.admin.enabled:
+        # The dashboard (/admin) and the management API (/api), both closed to anonymous visitors by admin.auth.
+        from gateway.admin import auth
+        from gateway.admin.api import blueprint as api_blueprint
+        from gateway.admin.api import http_errors_as_json
+        from gateway.admin.pages import blueprint as pages_blueprint
+        from gateway.admin.sourcestore import import_on_start
+
+        auth.init_app(app)
+        app.register_blueprint(api_blueprint, url_prefix="/api")
+        app.register_blueprint(pages_blueprint, url_prefix="/admin")
+        http_errors_as_json(app)
+        import_on_start(app.extensions["gateway"].sessions, config)
+
     @app.get("/")
     def index():  # type: ignore[no-untyped-def]
         return redirect(url_for("provider.endpoint", verb="Identify"))

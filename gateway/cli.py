@@ -106,6 +106,9 @@ def init(obj: Context) -> None:
     with transaction(session_factory(engine)) as session:
         for source in obj.config.sources:
             ensure_source(session, source)
+    from gateway.admin.sourcestore import import_on_start
+
+    import_on_start(session_factory(engine), obj.config)  # dashboard edits are kept (see README)
     click.echo(f"database ready at revision {revision}: {_display_url(obj.config.database_url)}")
 
 
@@ -116,13 +119,14 @@ def init(obj: Context) -> None:
 @friendly_errors
 def harvest(obj: Context, sources: tuple[str, ...], full: bool) -> None:
     """Harvest now: the named sources, or every enabled source."""
+    from gateway.admin.sourcestore import effective_for
     from gateway.harvest.runner import run_harvest
 
-    config = obj.config
+    sessions = session_factory(obj.engine())
+    config = effective_for(obj.config, sessions)  # the dashboard's sources too
     targets = [config.source(n) for n in sources] if sources else [s for s in config.sources if s.enabled]
     if not targets:
         raise click.ClickException("no sources to harvest (add [[sources]] to the configuration)")
-    sessions = session_factory(obj.engine())
     failed = 0
     for source in targets:
         display = ProgressDisplay()
@@ -187,7 +191,9 @@ def remap(obj: Context) -> None:
             sys.stderr.write(f"\r\x1b[2Kremapped {done}/{total}")
             sys.stderr.flush()
 
-    counts = do_remap(obj.config, sessions, progress=show)
+    from gateway.admin.sourcestore import effective_for
+
+    counts = do_remap(effective_for(obj.config, sessions), sessions, progress=show)
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing to remap"
@@ -256,8 +262,10 @@ def sources(obj: Context, fmt: str) -> None:
 
     sessions = session_factory(obj.engine())
     rows = []
+    from gateway.admin.sourcestore import effective_config
+
     with sessions() as session:
-        for source in obj.config.sources:
+        for source in effective_config(obj.config, session).sources:
             src_id = session.scalar(select(Source.id).where(Source.name == source.name))
             counts = dict(
                 session.execute(
@@ -388,3 +396,12 @@ _register_quality(cli)
 from gateway.cli_harvest import register as _register_harvest  # noqa: E402
 
 _register_harvest(cli)
+from gateway.cli_export import register as _register_export  # noqa: E402
+
+_register_export(cli)
+from gateway.cli_report import register as _register_report  # noqa: E402
+
+_register_report(cli)
+from gateway.cli_admin import register as _register_admin  # noqa: E402
+
+_register_admin(cli)

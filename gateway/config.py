@@ -10,11 +10,14 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 DEFAULT_CONFIG = "config/gateway.toml"
-SOURCE_KINDS = ("oai-pmh", "directory")
+SOURCE_KINDS = ("oai-pmh", "directory", "grdm", "spreadsheet")
+# Exports and sheets made inside the institution: each row says its disclosure, or nobody has said it is public.
+IMPORT_KINDS = ("grdm", "spreadsheet")
 METADATA_PREFIXES = ("jpcoar_2.0", "jpcoar_1.0", "oai_dc")
 DISCLOSURES = ("public", "shared", "private")
 PROFILES = ("auto", "annex3", "none")
@@ -79,6 +82,30 @@ class SchedulerConfig:
 
 
 @dataclass(frozen=True)
+class AdminConfig:
+    """The dashboard and the management API (`[admin]`)."""
+
+    enabled: bool = True
+    secret_key: str | None = None  # signs session cookies; generated and stored in the database if absent
+    session_lifetime: int = 8 * 3600  # seconds a login lasts
+    secure_cookies: bool = False  # send the session cookie over HTTPS only; set true behind an HTTPS proxy
+    max_failed_logins: int = 5  # per user name and address within login_window
+    login_window: int = 900  # seconds
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """A funded project's period, from `[[projects]]`: the registration deadline (end + 61 days) is counted from it."""
+
+    jgn: str  # Japan Grant Number (体系的番号)
+    name: str
+    start: date
+    end: date
+    funder: str | None = None
+    program: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     repository: RepositoryConfig
@@ -86,6 +113,8 @@ class Config:
     sources: tuple[SourceConfig, ...]
     server: ServerConfig = ServerConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
+    projects: tuple[ProjectConfig, ...] = ()
+    admin: AdminConfig = AdminConfig()
 
     def source(self, name: str) -> SourceConfig:
         for src in self.sources:
@@ -117,7 +146,7 @@ def load(path: str | Path | None = None, *, database_url: str | None = None) -> 
 def from_dict(data: dict[str, Any], *, path: Path | None = None, database_url: str | None = None) -> Config:
     base_dir = path.resolve().parent if path else Path.cwd()
     reader = _Reader(path)
-    known_top = {"repository", "database", "sources", "server", "scheduler", "projects"}
+    known_top = {"repository", "database", "sources", "server", "scheduler", "projects", "admin"}
     for key in data:
         if key not in known_top:
             raise ConfigError(path, key, f"unknown section (expected one of: {', '.join(sorted(known_top))})")
@@ -185,7 +214,78 @@ def from_dict(data: dict[str, Any], *, path: Path | None = None, database_url: s
         sources=tuple(sources),
         server=server,
         scheduler=scheduler,
+        projects=_projects(reader, data.get("projects", [])),
+        admin=_admin(reader, reader.table(data, "admin")),
     )
+
+
+def _admin(reader: _Reader, adm: dict[str, Any]) -> AdminConfig:
+    admin = AdminConfig(
+        enabled=reader.boolean(adm, "admin.enabled", True),
+        secret_key=reader.optional_string(adm, "admin.secret_key"),
+        session_lifetime=reader.integer(
+            adm, "admin.session_lifetime", AdminConfig.session_lifetime, minimum=60, maximum=30 * 86400
+        ),
+        secure_cookies=reader.boolean(adm, "admin.secure_cookies", False),
+        max_failed_logins=reader.integer(adm, "admin.max_failed_logins", 5, minimum=1, maximum=1000),
+        login_window=reader.integer(adm, "admin.login_window", 900, minimum=1, maximum=86400),
+    )
+    reader.reject_unknown(adm, "admin", AdminConfig)
+    if admin.secret_key is not None and len(admin.secret_key) < 16:
+        raise ConfigError(reader.path, "admin.secret_key", "must be at least 16 characters (or leave it out)")
+    return admin
+
+
+_JGN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,63}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _projects(reader: _Reader, raw_projects: Any) -> tuple[ProjectConfig, ...]:
+    if not isinstance(raw_projects, list):
+        raise ConfigError(reader.path, "projects", "must be an array of tables ([[projects]])")
+    projects: list[ProjectConfig] = []
+    for index, raw in enumerate(raw_projects):
+        where = f"projects[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(reader.path, where, "must be a table")
+        jgn = reader.string(raw, f"{where}.jgn", None).strip()
+        if not _JGN.match(jgn):
+            raise ConfigError(reader.path, f"{where}.jgn", f"{jgn!r} is not a Japan Grant Number (letters and digits)")
+        where = f"projects.{jgn}"
+        if any(p.jgn == jgn for p in projects):
+            raise ConfigError(reader.path, where, "this Japan Grant Number is listed more than once")
+        reader.reject_unknown(raw, where, ProjectConfig)
+        start = _date(reader, raw, f"{where}.start")
+        end = _date(reader, raw, f"{where}.end")
+        if end < start:
+            raise ConfigError(reader.path, f"{where}.end", f"{end.isoformat()} is before start {start.isoformat()}")
+        name = reader.string(raw, f"{where}.name", None).strip()
+        if not name:
+            raise ConfigError(reader.path, f"{where}.name", "must not be empty")
+        projects.append(
+            ProjectConfig(
+                jgn=jgn,
+                name=name,
+                start=start,
+                end=end,
+                funder=reader.optional_string(raw, f"{where}.funder"),
+                program=reader.optional_string(raw, f"{where}.program"),
+            )
+        )
+    return tuple(projects)
+
+
+def _date(reader: _Reader, table: dict[str, Any], dotted: str) -> date:
+    """A TOML date (2025-03-31) or the same as a string; a date-time is refused, a period is in whole days."""
+    value = reader._get(table, dotted, None)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ConfigError(reader.path, dotted, f"must be a date YYYY-MM-DD, not {value!r}")
 
 
 def _source(reader: _Reader, raw: Any, index: int, base_dir: Path) -> SourceConfig:
@@ -200,8 +300,16 @@ def _source(reader: _Reader, raw: Any, index: int, base_dir: Path) -> SourceConf
     where = f"sources.{name}"
     kind = reader.choice(raw, f"{where}.kind", None, SOURCE_KINDS)
     prefix = reader.choice(raw, f"{where}.metadata_prefix", "jpcoar_2.0", METADATA_PREFIXES)
-    disclosure = reader.choice(raw, f"{where}.metadata_disclosure", "public", DISCLOSURES)
-    profile = reader.choice(raw, f"{where}.profile", "auto", PROFILES)
+    if kind in IMPORT_KINDS:
+        # an export or a sheet is managed research data (profile annex3) whose disclosure, where a row does not
+        # say it, is unknown (withheld) unless the manager declares it for the whole source
+        disclosure = reader.choice(raw, f"{where}.metadata_disclosure", "unknown", (*DISCLOSURES, "unknown"))
+        profile = reader.choice(raw, f"{where}.profile", "annex3", PROFILES)
+        if bool(raw.get("url")) == bool(raw.get("path")):
+            raise ConfigError(reader.path, f"{where}.path", f"a {kind} source needs either a path or a url")
+    else:
+        disclosure = reader.choice(raw, f"{where}.metadata_disclosure", "public", DISCLOSURES)
+        profile = reader.choice(raw, f"{where}.profile", "auto", PROFILES)
     url = reader.optional_string(raw, f"{where}.url")
     raw_path = reader.optional_string(raw, f"{where}.path")
     schedule = reader.optional_string(raw, f"{where}.schedule")
@@ -228,7 +336,7 @@ def _source(reader: _Reader, raw: Any, index: int, base_dir: Path) -> SourceConf
     if kind == "oai-pmh":
         known |= set(_OAI_OPTIONS)
     options = {k: v for k, v in raw.items() if k not in known}
-    if kind in SOURCE_KINDS[:2] and options:
+    if kind in (*SOURCE_KINDS[:2], *IMPORT_KINDS) and options:
         unknown = ", ".join(sorted(options))
         raise ConfigError(reader.path, f"{where}", f"unknown key(s) for a {kind} source: {unknown}")
     return SourceConfig(

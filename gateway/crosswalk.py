@@ -150,9 +150,16 @@ class _MappingsOnly(etree.Resolver):
     def __init__(self, root: Path) -> None:
         super().__init__()
         self._root = root
+        # Stylesheets read their vocabularies with document() in global variables, which XSLT evaluates again on
+        # every run: keep each allowed file's bytes, so that a run costs a parse from memory, not a path check and a
+        # file read per vocabulary per record.  A new resolver (and so a fresh cache) comes with every reload().
+        self._files: dict[str, bytes] = {}
 
     def resolve(self, system_url, public_id, context):  # type: ignore[no-untyped-def]
         url = system_url or ""
+        cached = self._files.get(url)
+        if cached is not None:
+            return self.resolve_string(cached, context, base_url=url)
         if url.startswith("file://"):
             url = url[len("file://") :]
         if "://" in url:
@@ -160,7 +167,10 @@ class _MappingsOnly(etree.Resolver):
         path = Path(url).resolve()
         if not path.is_relative_to(self._root):
             raise CrosswalkError(f"stylesheets may only read files under {self._root}, not {system_url!r}")
-        return None  # let libxml2 read the (allowed) local file itself
+        if path.suffix != ".xml" or not path.is_file():
+            return None  # let libxml2 read the (allowed) local file itself, and report it if it is missing
+        data = self._files[system_url or ""] = path.read_bytes()
+        return self.resolve_string(data, context, base_url=system_url)
 
 
 def _compile(path: Path) -> etree.XSLT:

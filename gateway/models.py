@@ -153,8 +153,23 @@ class Published(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str | None] = mapped_column(String(64))
     about_xml: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: the publication change (a `publication_changes` id) that last wrote this row: a list walk remembers the last
+    #: change it could see, so a record changed while it runs is recognised exactly, whatever the clocks say
+    change: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    __table_args__ = (Index("ix_published_datestamp_id", "datestamp", "id"),)
+    __table_args__ = (
+        Index("ix_published_datestamp_id", "datestamp", "id"),
+        Index("ix_published_change", "change"),
+    )
+
+
+class PublicationChange(Base):
+    """One batch of writes to `published` (a harvested page, a remap): its id orders every change ever made."""
+
+    __tablename__ = "publication_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    made_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class PublishedFormat(Base):
@@ -218,3 +233,66 @@ class SourceLock(Base):
     holder: Mapped[str] = mapped_column(String(255))
     acquired_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AdminUser(Base):
+    """A person who may use the dashboard and the management API (role: manager or viewer)."""
+
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ApiToken(Base):
+    """A bearer token for scripts; only its SHA-256 is stored, the token itself is shown once at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("admin_users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[AdminUser] = relationship()
+
+
+class LoginFailure(Base):
+    """A failed login, kept for the rate limit (per user name and address) until it ages out of the window."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_login_failures_user_address_at", "username", "address", "failed_at"),)
+
+
+class SourceDefinition(Base):
+    """A source's settings as the dashboard and the configuration file define them (the fields of [[sources]]).
+
+    `origin` says where the definition came from; `edited_at` is set once it is edited in the dashboard, after which
+    the configuration file no longer overwrites it. A deleted configuration source is kept as a tombstone
+    (`deleted_at`) so that the next start does not import it again.
+    """
+
+    __tablename__ = "source_definitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    origin: Mapped[str] = mapped_column(String(16))  # config | dashboard
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import NamedTuple
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from gateway.models import OaiSet, Published, PublishedFormat, PublishedSet, Record
+from gateway.models import OaiSet, PublicationChange, Published, PublishedFormat, PublishedSet, Record
 from gateway.namespaces import PROVENANCE
 from gateway.policy import PUBLISHED
 
@@ -76,6 +77,15 @@ def content_hash(outputs: dict[str, bytes], sets: dict[str, str], about: bytes |
     return digest.hexdigest()
 
 
+class Entry(NamedTuple):
+    """One record to bring in step: its renderings, sets and provenance when it is to be published."""
+
+    record: Record
+    outputs: dict[str, bytes] | None
+    sets: dict[str, str] | None
+    about: bytes | None
+
+
 def sync(
     session: Session,
     record: Record,
@@ -87,41 +97,90 @@ def sync(
     now: datetime,
 ) -> str:
     """Bring `published` in line with record.status; return 'published', 'updated', 'deleted' or 'unchanged'."""
-    pub = session.scalar(select(Published).where(Published.record_id == record.id))
-    if record.status == PUBLISHED:
-        assert outputs is not None and sets is not None, "a published record needs its outputs and sets"
-        digest = content_hash(outputs, sets, about)
-        if pub is not None and not pub.deleted and pub.content_hash == digest:
-            return "unchanged"
-        outcome = "updated" if pub is not None else "published"
-        if pub is None:
-            pub = Published(
-                record_id=record.id,
-                oai_identifier=oai_identifier(repository_identifier, record.local_id),
-                datestamp=now,
-                deleted=False,
-            )
-            session.add(pub)
-            session.flush()
+    entry = Entry(record, outputs, sets, about)
+    return sync_many(session, [entry], repository_identifier=repository_identifier, now=now)[0]
+
+
+def sync_many(session: Session, entries: list[Entry], *, repository_identifier: str, now: datetime) -> list[str]:
+    """`sync` for many records (each at most once) in a few statements: one query for their rows in `published`,
+    one flush for the new rows, one delete per table for replaced renderings, one bulk insert per table."""
+    ids = [entry.record.id for entry in entries]
+    pubs: dict[int, Published] = {}
+    for start in range(0, len(ids), 500):
+        pubs.update(
+            (pub.record_id, pub)
+            for pub in session.scalars(select(Published).where(Published.record_id.in_(ids[start : start + 500])))
+        )
+    outcomes: list[str] = []
+    clear_formats: list[int] = []
+    clear_sets: list[int] = []
+    written: list[tuple[Published, dict[str, bytes], dict[str, str]]] = []
+    set_names: dict[str, str] = {}
+    for record, outputs, sets, about in entries:
+        pub = pubs.get(record.id)
+        if record.status == PUBLISHED:
+            assert outputs is not None and sets is not None, "a published record needs its outputs and sets"
+            digest = content_hash(outputs, sets, about)
+            if pub is not None and not pub.deleted and pub.content_hash == digest:
+                outcomes.append("unchanged")
+                continue
+            outcome = "updated" if pub is not None else "published"
+            if pub is None:
+                pub = Published(
+                    record_id=record.id,
+                    oai_identifier=oai_identifier(repository_identifier, record.local_id),
+                    datestamp=now,
+                    deleted=False,
+                )
+                session.add(pub)
+            else:
+                clear_formats.append(pub.id)
+                clear_sets.append(pub.id)
+            pub.datestamp = _after(pub.datestamp, now) if outcome == "updated" else now
+            pub.deleted = False
+            pub.content_hash = digest
+            pub.about_xml = about
+            written.append((pub, outputs, sets))
+            set_names.update(sets)
+            outcomes.append(outcome)
+        elif pub is not None and not pub.deleted:
+            pub.deleted = True
+            pub.datestamp = _after(pub.datestamp, now)
+            pub.content_hash = None
+            pub.about_xml = None
+            clear_formats.append(pub.id)
+            outcomes.append("deleted")
         else:
-            session.execute(delete(PublishedFormat).where(PublishedFormat.published_id == pub.id))
-            session.execute(delete(PublishedSet).where(PublishedSet.published_id == pub.id))
-        pub.datestamp = _after(pub.datestamp, now) if outcome == "updated" else now
-        pub.deleted = False
-        pub.content_hash = digest
-        pub.about_xml = about
-        session.add_all(PublishedFormat(published_id=pub.id, prefix=p, xml=x) for p, x in outputs.items())
-        session.add_all(PublishedSet(published_id=pub.id, set_spec=spec) for spec in sets)
-        _ensure_set_names(session, sets)
-        return outcome
-    if pub is not None and not pub.deleted:
-        pub.deleted = True
-        pub.datestamp = _after(pub.datestamp, now)
-        pub.content_hash = None
-        pub.about_xml = None
-        session.execute(delete(PublishedFormat).where(PublishedFormat.published_id == pub.id))
-        return "deleted"
-    return "unchanged"
+            outcomes.append("unchanged")
+    changed = [pub for pub, _, _ in written] + [
+        pubs[e.record.id] for e, o in zip(entries, outcomes, strict=True) if o == "deleted"
+    ]
+    if changed:
+        # One change number for the whole batch, taken when it is written: walks that began before see it as new.
+        mark = PublicationChange(made_at=now)
+        session.add(mark)
+        session.flush()
+        for pub in changed:
+            pub.change = mark.id
+    for model, pub_ids in ((PublishedFormat, clear_formats), (PublishedSet, clear_sets)):
+        for start in range(0, len(pub_ids), 500):
+            session.execute(
+                delete(model)
+                .where(model.published_id.in_(pub_ids[start : start + 500]))
+                .execution_options(synchronize_session=False)
+            )
+    if written:
+        session.flush()  # the new rows of `published` get their ids
+        format_rows = [
+            {"published_id": p.id, "prefix": k, "xml": x} for p, outputs, _ in written for k, x in outputs.items()
+        ]
+        set_rows = [{"published_id": p.id, "set_spec": spec} for p, _, sets in written for spec in sets]
+        if format_rows:
+            session.execute(insert(PublishedFormat), format_rows)
+        if set_rows:
+            session.execute(insert(PublishedSet), set_rows)
+        _ensure_set_names(session, set_names)
+    return outcomes
 
 
 def _after(previous: datetime, now: datetime) -> datetime:

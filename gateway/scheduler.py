@@ -36,9 +36,37 @@ def _harvest_job(config: Config, sessions: sessionmaker[Session], source: Source
         log.info("%s: a harvest is already running; this one is skipped", source.name)
         return
     try:
-        _harvest(config, sessions, source)
+        # The dashboard may have edited, disabled or deleted the source since the job was scheduled.
+        from gateway.admin.sourcestore import effective_for
+
+        current = {s.name: s for s in effective_for(config, sessions).sources}.get(source.name)
+        if current is None or not current.enabled:
+            log.info("%s: deleted or disabled in the dashboard; not harvested", source.name)
+            return
+        _harvest(config, sessions, current)
     finally:
         lock.release()
+
+
+def _sync_jobs(scheduler: BackgroundScheduler, config: Config, sessions: sessionmaker[Session]) -> None:
+    """Follow the dashboard: schedule sources added or re-scheduled there, drop deleted or disabled ones."""
+    from gateway.admin.sourcestore import effective_for
+
+    wanted = {f"harvest:{s.name}": s for s in effective_for(config, sessions).sources if s.enabled and s.schedule}
+    for job in scheduler.get_jobs():
+        if job.id.startswith("harvest:") and not job.id.endswith(":start") and job.id not in wanted:
+            job.remove()
+    for job_id, source in wanted.items():
+        job = scheduler.get_job(job_id)
+        if job is None or job.args[2].schedule != source.schedule:
+            scheduler.add_job(
+                _harvest_job,
+                CronTrigger.from_crontab(source.schedule, timezone="UTC"),
+                id=job_id,
+                args=(config, sessions, source),
+                name=f"harvest {source.name}",
+                replace_existing=True,
+            )
 
 
 def _harvest(config: Config, sessions: sessionmaker[Session], source: SourceConfig) -> None:
@@ -84,6 +112,10 @@ def start_scheduler(config: Config, sessions: sessionmaker[Session]) -> Backgrou
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 3600},
         timezone="UTC",
     )
+    from gateway.admin.sourcestore import effective_for
+
+    base_config, config = config, effective_for(config, sessions)  # with the sources kept in the database
+    scheduler.add_job(_sync_jobs, "interval", seconds=60, id="sources:sync", args=(scheduler, base_config, sessions))
     for source in config.sources:
         if not source.enabled:
             continue

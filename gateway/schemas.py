@@ -143,8 +143,9 @@ def _metadata(prefix: str) -> _Compiled:
 
 def _response(prefix: str | None) -> _Compiled:
     parts = list(_ENVELOPE_FILES)
-    if prefix is not None:
-        parts.append(_format_part(prefix))
+    # Without a format of its own, a response may still carry Dublin Core in Identify's <description> or a
+    # <setDescription> (the protocol's own examples do), so oai_dc is always part of the envelope.
+    parts.append(_format_part(prefix or "oai_dc"))
     return _get(("response", prefix), parts)
 
 

@@ -145,7 +145,8 @@ def official_metadata_schema(prefix: str) -> etree.XMLSchema:
 def official_response_schema(prefix: str | None) -> etree.XMLSchema:
     """OAI-PMH.xsd + oai-identifier.xsd + provenance.xsd (+ the format of ``prefix``) as one schema set."""
     _check_prefix(prefix, allow_none=True)
-    files = list(_ENVELOPE_FILES) + ([OFFICIAL_FILES[prefix]] if prefix else [])
+    # Identify descriptions and setDescriptions may be Dublin Core, so oai_dc is part of every envelope.
+    files = [*_ENVELOPE_FILES, OFFICIAL_FILES[prefix or "oai_dc"]]
     return _cached(("response", prefix), files)
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from xml.sax.saxutils import escape
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from gateway.models import OaiSet, Published, PublishedFormat, PublishedSet, Record, Source
@@ -215,3 +216,88 @@ def seed(engine: Engine, *, count: int = 23) -> Seeded:
             )
         session.commit()
     return seeded
+
+
+def _next_id(session: Session, table: Any) -> int:
+    return (session.scalar(select(func.max(table.c.id))) or 0) + 1
+
+
+def bulk_publish(
+    engine: Engine,
+    count: int,
+    *,
+    source_name: str = "bulk",
+    start: datetime = BASE,
+    step: timedelta = timedelta(seconds=30),
+    prefixes: tuple[str, ...] = ("jpcoar_2.0", "oai_dc"),
+    deleted_every: int = 0,
+    batch: int = 5000,
+) -> list[int]:
+    """`count` published records written in batches straight into the tables (no pipeline): big lists, quickly.
+
+    Record k (from 0) is stamped start + k * step; every `deleted_every`-th is a deleted record; sets as `_sets_for`.
+    Returns the new published ids in order. Sequences are moved past the explicit ids, so the ORM can add more later.
+    """
+    records, published = Record.__table__, Published.__table__
+    ids: list[int] = []
+    with Session(engine) as session:
+        source = make_source(session, source_name)
+        session.commit()
+        first_record, first_published = _next_id(session, records), _next_id(session, published)
+        for offset in range(0, count, batch):
+            rec_rows, pub_rows, fmt_rows, set_rows = [], [], [], []
+            for k in range(offset, min(count, offset + batch)):
+                local = f"{source_name}/{k:07d}"
+                stamp = start + step * k
+                deleted = bool(deleted_every) and k % deleted_every == deleted_every - 1
+                rec_rows.append(
+                    {
+                        "id": first_record + k,
+                        "source_id": source.id,
+                        "source_identifier": f"oai:{source_name}:{k}",
+                        "local_id": local,
+                        "harvested_at": stamp,
+                        "disclosure": "public",
+                        "status": "deleted" if deleted else "published",
+                        "source_sets": [],
+                        "source_deleted": False,
+                        "private": {},
+                        "findings": [],
+                        "annex3": {},
+                        "updated_at": stamp,
+                    }
+                )
+                pub_id = first_published + k
+                ids.append(pub_id)
+                pub_rows.append(
+                    {
+                        "id": pub_id,
+                        "record_id": first_record + k,
+                        "oai_identifier": f"oai:{REPO_ID}:{local}",
+                        "datestamp": stamp,
+                        "deleted": deleted,
+                    }
+                )
+                if not deleted:
+                    title = f"Bulk dataset {k}"
+                    fmt_rows += [
+                        {"published_id": pub_id, "prefix": prefix, "xml": RENDER[prefix](title, local)}
+                        for prefix in prefixes
+                    ]
+                set_rows += [{"published_id": pub_id, "set_spec": spec} for spec in _sets_for(k)]
+            session.execute(insert(records), rec_rows)
+            session.execute(insert(published), pub_rows)
+            if fmt_rows:
+                session.execute(insert(PublishedFormat.__table__), fmt_rows)
+            session.execute(insert(PublishedSet.__table__), set_rows)
+            session.commit()
+        for spec, name in SET_NAMES.items():
+            if session.get(OaiSet, spec) is None:
+                session.add(OaiSet(set_spec=spec, name=name))
+        session.commit()
+        if engine.dialect.name == "postgresql":
+            for table in ("records", "published"):
+                sequence = f"pg_get_serial_sequence('{table}', 'id')"
+                session.execute(text(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))"))
+            session.commit()
+    return ids

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from gateway.app import create_app
 from gateway.db import utcnow
-from gateway.models import OaiSet, Published, Setting
+from gateway.models import OaiSet, PublicationChange, Published, Setting
 from gateway.provider.tokens import Position, TokenCodec
 from tests.conftest import make_config
 from tests.official_schemas import OFFICIAL_FILES, assert_valid_response
@@ -149,7 +149,7 @@ def test_fixture_fragments_are_valid_against_official_schemas() -> None:
 # Identify, ListMetadataFormats, ListSets
 
 
-def test_identify(client: Any, seeded: Seeded) -> None:
+def test_identify(client: Any, seeded: Seeded, app: Flask) -> None:
     root = oai(client, {"verb": "Identify"})
     assert request_attrs(root) == {"verb": "Identify"}
     ident = root.find("o:Identify", NS)
@@ -164,6 +164,9 @@ def test_identify(client: Any, seeded: Seeded) -> None:
     assert get("compression") == ["gzip", "deflate"]
     desc = ident.find("o:description/id:oai-identifier", NS)
     assert [e.text for e in desc] == ["oai", REPO_ID, ":", seeded.identifiers[0]]
+    terms = ident.find("o:description/{http://www.openarchives.org/OAI/2.0/oai_dc/}dc", NS)
+    lifetime = app.extensions["gateway"].config.repository.token_lifetime
+    assert f"valid for {lifetime} seconds" in terms.findtext("{http://purl.org/dc/elements/1.1/}description")
     response_date = root.find("o:responseDate", NS).text
     assert abs(datetime.strptime(response_date, "%Y-%m-%dT%H:%M:%SZ") - utcnow()) < timedelta(minutes=1)
 
@@ -700,9 +703,7 @@ def test_changes_during_a_walk_skip_and_repeat_nothing(client: Any, seeded: Seed
     served, pending = seen[0], expected(seeded, "oai_dc")[len(seen) + 2]
     # Both records change (datestamp bumped to now), and new records are published, while the harvester waits.
     with Session(engine) as session:
-        session.execute(
-            update(Published).where(Published.oai_identifier.in_([served, pending])).values(datestamp=utcnow())
-        )
+        touch(session, [served, pending])
         source = make_source(session, "weko")
         added = [add_published(session, source, n, utcnow()) for n in (101, 102)]
         session.commit()
@@ -714,21 +715,45 @@ def test_changes_during_a_walk_skip_and_repeat_nothing(client: Any, seeded: Seed
     assert seen == expected(seeded, "oai_dc") + added
 
 
+def touch(session: Session, identifiers: list[str]) -> None:
+    """Change published records as a publication does: a new datestamp and a new change number."""
+    mark = PublicationChange(made_at=utcnow())
+    session.add(mark)
+    session.flush()
+    session.execute(
+        update(Published).where(Published.oai_identifier.in_(identifiers)).values(datestamp=utcnow(), change=mark.id)
+    )
+
+
 def test_record_changed_out_of_range_during_a_walk(client: Any, seeded: Seeded, engine: Engine) -> None:
-    until = stamp(BASE + timedelta(days=10))
+    until = stamp(BASE + timedelta(days=5))
     root = oai(client, {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "until": until})
     seen = identifiers(root)
     token = token_of(root).text
-    moved = expected(seeded, "oai_dc")[-1]
+    in_list = expected(seeded, "oai_dc", lambda i: seeded.datestamps[i] <= BASE + timedelta(days=5))
+    beyond = expected(seeded, "oai_dc", lambda i: seeded.datestamps[i] > BASE + timedelta(days=5))
+    assert beyond and len(in_list) > len(seen) + 1
+    moved, served_moved = in_list[-1], in_list[0]
+    # The last record of the list and one already served change (new datestamp: now, far past `until`), records
+    # outside the range change too, and a record is added, while the harvester waits.
     with Session(engine) as session:
-        session.execute(update(Published).where(Published.oai_identifier == moved).values(datestamp=utcnow()))
+        changed = [moved, served_moved, beyond[0]]
+        touch(session, changed)
+        added = add_published(session, make_source(session, "weko"), 101, utcnow())
         session.commit()
     while token:
         root = oai(client, {"verb": "ListIdentifiers", "resumptionToken": token}, prefix="oai_dc")
         seen += identifiers(root)
         token = (token_of(root).text if token_of(root) is not None else None) or None
-    # The moved record left the range: it is no longer listed, and nothing else is lost.
-    assert seen == [i for i in expected(seeded, "oai_dc") if i != moved]
+    # Every record of the list when the walk began is served exactly once, the changed one with its new datestamp;
+    # records outside the range that changed during the walk (never in the list) may come along; new ones do not.
+    assert len(seen) == len(set(seen))
+    assert set(in_list) <= set(seen) <= set(in_list) | {beyond[0]}
+    assert added not in seen
+    assert [i for i in seen if i in in_list] == in_list
+    # A walk begun after the changes uses the range as it is now (the first page is counted exactly).
+    root = oai(client, {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "until": until})
+    assert token_of(root).get("completeListSize") == str(len(in_list) - 2)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -166,3 +166,25 @@ def test_problem_repaired_by_crosswalk_is_still_reported_as_warning():
     mapped = map_record(raw.encode(), prefix=None, repository="Repo")
     hits = [f for f in mapped.findings if f["rule"] == "xmllang_invalid"]
     assert hits and all(f["severity"] in ("warning", "error") for f in hits)
+
+
+def _with_food_safety_funding(record: str, jgn: str) -> str:
+    """`record` with a second funding reference from the Consumer Affairs Agency (food-safety research)."""
+    caa = (
+        "<jpcoar:fundingReference>"
+        '<jpcoar:funderName xml:lang="ja">消費者庁</jpcoar:funderName>'
+        '<jpcoar:funderName xml:lang="en">Consumer Affairs Agency</jpcoar:funderName>'
+        f'<jpcoar:awardNumber awardNumberType="JGN">{jgn}</jpcoar:awardNumber>'
+        "</jpcoar:fundingReference>"
+    )
+    return record.replace("</jpcoar:fundingReference>", "</jpcoar:fundingReference>" + caa, 1)
+
+
+def test_food_safety_number_form_binds_only_the_food_safety_number():
+    joint = _with_food_safety_funding(dataset(), "JPCACAA12345678")
+    found = _rules(map_record(joint.encode(), prefix=None, repository="Repo"))
+    assert "annex3.jgn_format" not in found, found.get("annex3.jgn_format")
+
+    bad_caa = _with_food_safety_funding(dataset(), "JPCACAA1234")
+    finding = _rules(map_record(bad_caa.encode(), prefix=None, repository="Repo"))["annex3.jgn_format"]
+    assert finding["value"] == "JPCACAA1234" and "JPCACAA + 8 digits" in finding["message"]

@@ -65,4 +65,12 @@ def open_source(
         from gateway.harvest.directory import DirectoryHarvester
 
         return DirectoryHarvester(source)
+    if source.kind == "grdm":
+        from gateway.harvest.grdm import GrdmHarvester
+
+        return GrdmHarvester(source)
+    if source.kind == "spreadsheet":
+        from gateway.harvest.spreadsheet import SpreadsheetHarvester
+
+        return SpreadsheetHarvester(source)
     raise HarvestError(f"source {source.name}: kind {source.kind!r} cannot be harvested")

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from gateway import locks
 from gateway.config import Config, SourceConfig
 from gateway.db import transaction, utcnow
 from gateway.harvest import HarvestedRecord, HarvestError, open_source
+from gateway.harvest.mapping import PoolMapper, configured_workers, wants_pool
 from gateway.models import HarvestRun, Record, Source
 from gateway.pipeline import SourceProcessor, raw_hash
 
@@ -88,12 +92,36 @@ def run_harvest(
         lock_ttl = _lock_ttl(source)
     lock = locks.acquire(sessions, source_id, ttl=lock_ttl)
     try:
-        return _run_locked(config, sessions, source, source_id, lock, full=full, progress=progress, ttl=lock_ttl)
+        with _sigterm_interrupts():
+            return _run_locked(config, sessions, source, source_id, lock, full=full, progress=progress, ttl=lock_ttl)
     finally:
         try:
             locks.release(sessions, lock)
         except Exception:  # the lock expires by itself; never hide the run's own outcome
             log.exception("%s: could not release the harvest lock", source.name)
+
+
+INTERRUPTED = "interrupted"
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM stops a harvest the way Ctrl-C does (KeyboardInterrupt), so that its run is closed as interrupted.
+
+    Only where nobody else handles SIGTERM (a `gateway harvest` process); the scheduler and servers keep their own.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _lock_ttl(source: SourceConfig) -> float:
@@ -137,6 +165,15 @@ def _run_locked(
             .order_by(HarvestRun.id.desc())
         ).all()
         resume = stale[0] if stale and (not full or stale[0].mode == "full") else None
+        if not stale:
+            # A run stopped by Ctrl-C or SIGTERM was closed as failed ("interrupted") with its checkpoint kept.
+            last = session.scalar(
+                select(HarvestRun).where(HarvestRun.source_id == source_id).order_by(HarvestRun.id.desc()).limit(1)
+            )
+            resumable = last is not None and last.status == "failed" and last.message == INTERRUPTED
+            if resumable and (not full or last.mode == "full"):
+                resume = last
+                resume.status, resume.finished_at, resume.message = "running", None, None
         for old in stale:
             if old is not resume:
                 old.status, old.finished_at = "failed", utcnow()
@@ -174,19 +211,25 @@ def _run_locked(
     harvester = open_source(source, from_date=from_date, until_date=until_date, full=full, checkpoint=checkpoint)
     counters = _Counters(harvester, base_requests, base_retries)
     processor = SourceProcessor(config, source, source_row, run_id)
+    mapper: PoolMapper | None = None
     status, message = "succeeded", None
+    interrupted: KeyboardInterrupt | None = None
+    last_checkpoint = checkpoint  # where a resume starts: after the last committed page
     try:
         for page in harvester.pages():
             now = utcnow()
+            if mapper is None and wants_pool(max(page.complete_list_size or 0, state.records + len(page.records))):
+                mapper = PoolMapper(configured_workers())
             with transaction(sessions) as session:
-                identifiers = []
+                identifiers = [item.identifier for item in page.records if item.identifier]
                 known = _known(session, source_id, page.records)
+                # Unchanged records (the bulk of a re-harvest) are told by their hash alone; the rest of the page goes
+                # through the pipeline together.
+                changed = [item for item in page.records if not _unchanged(item, known, source)]
+                outcomes = iter(processor.process_page(session, changed, now, mapper=mapper))
+                changed_ids = {id(item) for item in changed}
                 for item in page.records:
-                    # unchanged records (the bulk of a re-harvest) skip the pipeline's per-record lookup
-                    unchanged = _unchanged(item, known, source)
-                    outcome = "unchanged" if unchanged else processor.process(session, item, now)
-                    if item.identifier:
-                        identifiers.append(item.identifier)
+                    outcome = next(outcomes) if id(item) in changed_ids else "unchanged"
                     if outcome == "failed":
                         _note(errors, f"{item.identifier or '(no identifier)'}: {item.error}")
                     setattr(state, outcome, getattr(state, outcome) + 1)
@@ -208,6 +251,7 @@ def _run_locked(
                     page.checkpoint or page.resumption_token,
                     response_date,
                 )
+            last_checkpoint = page.checkpoint or page.resumption_token
             locks.refresh(sessions, lock, ttl=ttl)
             state.retries = counters.retries
             if progress:
@@ -229,10 +273,20 @@ def _run_locked(
         log.exception("harvest of %s failed unexpectedly", source.name)
         status, message = "failed", f"unexpected error: {exc.__class__.__name__}: {exc}"
         _note(errors, message)
+    except KeyboardInterrupt as exc:
+        # Ctrl-C or SIGTERM: closed as failed, resumable from its checkpoint by the next harvest of the source.
+        interrupted = exc
+        status, message = "failed", INTERRUPTED
+        _note(errors, f"interrupted; the next harvest resumes after page {state.pages}")
+        log.warning("%s: harvest interrupted after page %d; it resumes from there next time", source.name, state.pages)
+    finally:
+        if mapper is not None:
+            mapper.close()
     for w in _take_warnings(harvester):
         _note(warnings, w)
     with transaction(sessions) as session:
-        _save_counts(session, run_id, state, counters, warnings, errors, None, response_date)
+        kept = last_checkpoint if interrupted is not None else None
+        _save_counts(session, run_id, state, counters, warnings, errors, kept, response_date)
         session.execute(
             update(HarvestRun)
             .where(HarvestRun.id == run_id)
@@ -246,6 +300,8 @@ def _run_locked(
     state.status, state.done, state.retries = status, True, counters.retries
     if progress:
         progress(state)
+    if interrupted is not None:
+        raise interrupted
     with sessions() as session:
         return session.get(HarvestRun, run_id)  # type: ignore[return-value]
 
@@ -380,9 +436,11 @@ def remap(
         for start in range(0, len(ids), 200):
             now = utcnow()
             with transaction(sessions) as session:
-                for record in session.scalars(select(Record).where(Record.id.in_(ids[start : start + 200]))):
-                    mapped = processor.map(record)
-                    outcome = processor.apply(session, record, mapped, now)
+                records = session.scalars(
+                    select(Record).where(Record.id.in_(ids[start : start + 200])).options(selectinload(Record.fundings))
+                ).all()
+                work = [(record, processor.map(record)) for record in records]
+                for outcome in processor.apply_many(session, work, now):
                     counts[outcome] = counts.get(outcome, 0) + 1
                     done += 1
             if progress:

@@ -47,7 +47,8 @@ def attributes(attrs: dict[str, str] | None) -> str:
 
 def utc(moment: datetime) -> str:
     """A naive UTC datetime as an OAI-PMH UTCdatetime of second granularity."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat is several times faster than strftime, and this runs for every header served.
+    return moment.replace(microsecond=0).isoformat() + "Z"
 
 
 def document(

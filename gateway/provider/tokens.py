@@ -22,6 +22,7 @@ from gateway.provider.settings import stored_setting
 
 SECRET_KEY = "token_secret"
 _VERSION = 1
+_MAX_ID = 2**31 - 1
 
 
 class BadToken(ValueError):
@@ -39,7 +40,11 @@ class Position:
     until: str | None
     last: int | str
     cursor: int  # elements returned before the page this token asks for
-    total: int  # completeListSize, counted on the first page
+    total: int | None  # completeListSize, counted on the first page; None when too large to count
+    # The last publication change and the highest record id the walk could see when it began: records of the walk
+    # that change while it runs stay in an until-bounded list (see queries.Selection).
+    seen: int = 0
+    top: int = 0
 
 
 def server_secret(sessions: sessionmaker[Session], configured: str | None) -> bytes:
@@ -98,6 +103,10 @@ class TokenCodec:
         return position
 
 
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _position(body: object) -> Position | None:
     # Signed payloads are ours, but a secret shared with an older release could still carry another shape.
     if not isinstance(body, dict) or body.get("v") != _VERSION:
@@ -112,10 +121,10 @@ def _position(body: object) -> Position | None:
     for name in ("metadata_prefix", "set_spec", "from_", "until"):
         if not isinstance(getattr(position, name), str | None):
             return None
-    counts_ok = all(
-        isinstance(value, int) and not isinstance(value, bool) and value >= 0
-        for value in (position.cursor, position.total)
-    )
-    if not isinstance(position.verb, str) or not counts_ok or not isinstance(position.last, int | str):
+    # Ids and counts end up as SQL integers: anything a 32-bit INTEGER column cannot hold is no position of ours.
+    in_range = all(_whole(value) and 0 <= value <= _MAX_ID for value in (position.cursor, position.top, position.seen))
+    in_range = in_range and (position.total is None or (_whole(position.total) and position.total >= 0))
+    last_ok = isinstance(position.last, str) or (_whole(position.last) and 0 <= position.last <= _MAX_ID)
+    if not isinstance(position.verb, str) or not in_range or not last_ok:
         return None
     return position

@@ -10,12 +10,13 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import RepositoryConfig
-from gateway.namespaces import OAI_IDENTIFIER, XSI
+from gateway.namespaces import DC, OAI_DC, OAI_IDENTIFIER, XSI
 from gateway.provider import queries
 from gateway.provider.arguments import DateBound, OaiRequest, parse_date
 from gateway.provider.errors import ProtocolError
@@ -28,6 +29,8 @@ _SAMPLE = re.compile(r"oai:[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+:[a-
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>\s*")
 
 Body = Iterable[str | bytes]
+
+_BLOCK = 64 * 1024
 
 
 @dataclass
@@ -72,6 +75,19 @@ def identify(ctx: Context, req: OaiRequest) -> Body:
         element("sampleIdentifier", sample),
         "</oai-identifier>",
         "</description>",
+        # The expiry of resumption tokens, stated where a harvester reads the repository's terms: a Dublin Core
+        # description is one that every OAI-PMH validator already knows how to check.
+        "<description>",
+        f'<oai_dc:dc xmlns:oai_dc="{OAI_DC}" xmlns:dc="{DC}" xmlns:xsi="{XSI}" '
+        f'xsi:schemaLocation="{OAI_DC} http://www.openarchives.org/OAI/2.0/oai_dc.xsd">',
+        element("dc:title", repo.name),
+        element(
+            "dc:description",
+            f"Resumption tokens are valid for {repo.token_lifetime} seconds after they are issued; "
+            "each states its expirationDate. Lists are paged by position, so every page costs the same.",
+        ),
+        "</oai_dc:dc>",
+        "</description>",
         "</Identify>",
     ]
     return ["\n".join(parts)]
@@ -103,9 +119,15 @@ def list_metadata_formats(ctx: Context, req: OaiRequest) -> Body:
     return ["<ListMetadataFormats>\n", *(_format_entry(ctx.formats[p]) for p in prefixes), "</ListMetadataFormats>"]
 
 
+@lru_cache(maxsize=4096)
+def _set_spec(spec: str) -> str:
+    # Set specs come from a small vocabulary and recur on every header: escape each once.
+    return element("setSpec", spec)
+
+
 def _header(item: queries.Item) -> str:
     status = ' status="deleted"' if item.deleted else ""
-    sets = "".join(element("setSpec", spec) for spec in item.sets)
+    sets = "".join(map(_set_spec, item.sets))
     return (
         f"<header{status}>{element('identifier', item.identifier)}"
         f"{element('datestamp', utc(item.datestamp))}{sets}</header>"
@@ -114,7 +136,7 @@ def _header(item: queries.Item) -> str:
 
 def _fragment(xml: bytes) -> bytes:
     # Fragments are stored without a declaration; one left in by mistake would make the response ill-formed.
-    return _DECLARATION.sub(b"", xml) if xml.lstrip().startswith(b"<?xml") else xml
+    return _DECLARATION.sub(b"", xml) if xml[:256].lstrip().startswith(b"<?xml") else xml
 
 
 def _record(item: queries.Item) -> bytes:
@@ -157,14 +179,17 @@ def _bad_token(req: OaiRequest) -> ProtocolError:
     return ProtocolError.one("badResumptionToken", "Invalid resumption token.", echo=req.echo())
 
 
-def _token_element(ctx: Context, req: OaiRequest, position: Position | None, cursor: int, total: int) -> str:
+def _token_element(
+    ctx: Context, req: OaiRequest, position: Position | None, cursor: int, total: int | None
+) -> str:
     """The resumptionToken closing a page: a new token, an empty one ending a sequence, or nothing for one page."""
+    counts = {"completeListSize": str(total)} if total is not None else {}
+    counts["cursor"] = str(cursor)
     if position is not None:
         token, expires = ctx.codec().encode(position, ctx.now)
-        attrs = {"expirationDate": utc(expires), "completeListSize": str(total), "cursor": str(cursor)}
-        return element("resumptionToken", token, attrs)
+        return element("resumptionToken", token, {"expirationDate": utc(expires), **counts})
     if req.resumption_token is not None:
-        return f"<resumptionToken{attributes({'completeListSize': str(total), 'cursor': str(cursor)})}/>"
+        return f"<resumptionToken{attributes(counts)}/>"
     return ""
 
 
@@ -175,7 +200,7 @@ def list_sets(ctx: Context, req: OaiRequest) -> Body:
     if position is not None:
         if not isinstance(position.last, str):
             raise _bad_token(req)
-        after, cursor, total = position.last, position.cursor, position.total
+        after, cursor, total = position.last, position.cursor, position.total or 0
     size = ctx.repository.page_size
     with ctx.sessions() as session:
         if not queries.has_sets(session):
@@ -198,7 +223,8 @@ def list_sets(ctx: Context, req: OaiRequest) -> Body:
 
 def _list(ctx: Context, req: OaiRequest, *, with_metadata: bool) -> Body:
     position = _resume(ctx, req)
-    after, cursor, total = 0, 0, 0
+    after, cursor, total = 0, 0, None
+    seen, top = None, None
     if position is None:
         prefix, set_spec, start, end = req.metadata_prefix, req.set_spec, req.from_, req.until
     else:
@@ -208,6 +234,7 @@ def _list(ctx: Context, req: OaiRequest, *, with_metadata: bool) -> Body:
         start = _bound(req, position.from_)
         end = _bound(req, position.until)
         after, cursor, total = position.last, position.cursor, position.total
+        seen, top = position.seen, position.top
     assert prefix is not None
     if prefix not in ctx.formats:
         raise ProtocolError.one(
@@ -218,6 +245,8 @@ def _list(ctx: Context, req: OaiRequest, *, with_metadata: bool) -> Body:
         set_spec=set_spec,
         lower=start.instant if start else None,
         upper=end.upper_exclusive() if end else None,
+        seen=seen if top else None,
+        top=top,
     )
     size = ctx.repository.page_size
     with ctx.sessions() as session:
@@ -227,11 +256,13 @@ def _list(ctx: Context, req: OaiRequest, *, with_metadata: bool) -> Body:
         more = len(items) > size
         if more and position is None:
             # Counted once, on the first page of a sequence that needs a token; later pages carry it.
-            total = queries.count_items(session, selection)
+            total, top, seen = queries.count_items(session, selection)
     if not items:
         raise ProtocolError.one("noRecordsMatch", "No records match the request.", echo=req.echo())
     items = items[:size]
-    total = max(total, cursor + len(items) + (1 if more else 0))
+    if total is not None:
+        # Records published during the walk join its end: never promise fewer than are being served.
+        total = max(total, cursor + len(items) + (1 if more else 0))
     following = None
     if more:
         following = Position(
@@ -243,11 +274,13 @@ def _list(ctx: Context, req: OaiRequest, *, with_metadata: bool) -> Body:
             last=items[-1].id,
             cursor=cursor + len(items),
             total=total,
+            seen=seen or 0,
+            top=top or 0,
         )
     closing = _token_element(ctx, req, following, cursor, total)
     if with_metadata:
         return _stream("ListRecords", (_record(item) for item in items), closing)
-    return _stream("ListIdentifiers", (_header(item) + "\n" for item in items), closing)
+    return _stream("ListIdentifiers", ((_header(item) + "\n").encode("utf-8") for item in items), closing)
 
 
 def _bound(req: OaiRequest, text: str | None) -> DateBound | None:
@@ -259,9 +292,19 @@ def _bound(req: OaiRequest, text: str | None) -> DateBound | None:
     return bound
 
 
-def _stream(name: str, entries: Iterable[str | bytes], closing: str) -> Iterator[str | bytes]:
+def _stream(name: str, entries: Iterable[bytes], closing: str) -> Iterator[str | bytes]:
+    # Entries are gathered into blocks of about 64 KiB: one write per record would cost more than the record itself.
     yield f"<{name}>\n"
-    yield from entries
+    block: list[bytes] = []
+    size = 0
+    for entry in entries:
+        block.append(entry)
+        size += len(entry)
+        if size >= _BLOCK:
+            yield b"".join(block)
+            block, size = [], 0
+    if block:
+        yield b"".join(block)
     yield f"{closing}</{name}>"
 
 

@@ -114,9 +114,14 @@ def check(view: View, access_right: str | None) -> list[Finding]:
     funders = " ".join(v.get("value", "") for v in view.get("funder_name", [])).lower()
     streams = {v.get("value", "") for v in view.get("funding_stream_code", [])}
     food = "CA" in streams or any(n in funders for n in _FOOD_SAFETY_FUNDERS)
-    for v in view.get("jgn", []):
-        if not ids.jgn_ok(v.get("value", ""), food_safety=food):
-            want = "JPCACAA + 8 digits" if food else "JP + the systematic number"
+    jgns = view.get("jgn", [])
+    for v in jgns:
+        value = v.get("value", "")
+        # A jointly funded record holds the food-safety number beside others: the food-safety form binds a number that
+        # claims it (JPCA...) or the only number of a food-safety record, not every number of the record.
+        food_number = value.startswith("JPCA") or (food and len(jgns) == 1)
+        if not ids.jgn_ok(value, food_safety=food_number):
+            want = "JPCACAA + 8 digits" if food_number else "JP + the systematic number"
             out.append(
                 _f(
                     "error",

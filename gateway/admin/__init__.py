@@ -1,0 +1,1 @@
+"""The dashboard (/admin) and the management API (/api): authentication, sources in the database, pages, JSON."""

@@ -1,0 +1,438 @@
+"""The management API: the dashboard's operations as JSON under /api, described by /api/openapi.json.
+
+Every answer is JSON (the TOML export aside); an error is `{"error": ..., "field": ...}` with a 4xx status, and an
+unexpected failure is logged and answered with a generic 500 that says nothing about the inside.
+Authentication and roles are enforced for the whole of /api by gateway.admin.auth; the decorators here say the same
+per view, so that a view moved elsewhere keeps its protection.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from gateway.admin import sourcestore
+from gateway.admin.auth import csrf_token, current_user, login_required
+from gateway.admin.sourcestore import SourceError
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("api", __name__)
+
+RECORD_STATUSES = ("published", "withheld", "quarantined", "deleted")
+MAX_LIMIT = 500
+_SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+def _error(status: int, message: str, field: str | None = None) -> Response:
+    body: dict[str, Any] = {"error": message}
+    if field:
+        body["field"] = field
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+@blueprint.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> Response:
+    return _error(exc.status, exc.message, exc.field)
+
+
+@blueprint.errorhandler(SourceError)
+def _source_error(exc: SourceError) -> Response:
+    return _error(400, exc.message, exc.field)
+
+
+@blueprint.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return _error(exc.code or 500, exc.description or exc.name)
+    log.exception("management API: %s %s failed", request.method, request.path)
+    return _error(500, "internal error (the gateway's log has the details)")
+
+
+def http_errors_as_json(app: Flask) -> None:
+    """404 and 405 under /api (which no view of the blueprint sees) as JSON too; other paths keep Flask's pages."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        if request.path == "/api" or request.path.startswith("/api/"):
+            response = _error(exc.code or 500, exc.description or exc.name)
+            if exc.code == 405 and exc.valid_methods:
+                response.headers["Allow"] = ", ".join(exc.valid_methods)
+            return response
+        return exc
+
+
+def _services() -> Any:
+    return current_app.extensions["gateway"]
+
+
+def _db() -> Any:
+    return _services().sessions()
+
+
+@blueprint.before_request
+def _reject_control_characters() -> Response | None:
+    try:
+        request.query_string.decode("utf-8")
+    except UnicodeDecodeError:
+        return _error(400, "the query string is not UTF-8")
+    # A NUL byte in a query or path is refused by PostgreSQL as a string; answer 400 before it reaches a query.
+    for value in [request.path, *request.args.values()]:
+        if any(ord(ch) < 32 for ch in value):
+            return _error(400, "control characters are not allowed in the URL")
+    return None
+
+
+# --- parameters ----------------------------------------------------------------------------------------------------
+
+
+def _int_arg(name: str, default: int, *, minimum: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a whole number", name) from None
+    if not minimum <= value <= maximum:
+        raise ApiError(400, f"{name} must be between {minimum} and {maximum}", name)
+    return value
+
+
+def _text_arg(name: str) -> str | None:
+    value = (request.args.get(name) or "").strip()
+    if len(value) > 500:
+        raise ApiError(400, f"{name} is too long", name)
+    return value or None
+
+
+def _bool_arg(name: str) -> bool:
+    raw = request.args.get(name)
+    if raw is None:
+        return False
+    raw = raw.strip().lower()
+    if raw in ("false", "0", "no"):
+        return False
+    if raw in ("true", "1", "yes"):
+        return True
+    raise ApiError(400, f"{name} must be true or false", name)
+
+
+def _date_arg(name: str) -> date:
+    raw = request.args.get(name)
+    if raw is None:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a date (YYYY-MM-DD)", name) from None
+
+
+def _source_name(name: str) -> str:
+    if not _SOURCE_NAME.match(name):
+        raise ApiError(404, f"no source named {name!r}", "name")
+    return name
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object (Content-Type: application/json)")
+    return data
+
+
+# --- who am I ----------------------------------------------------------------------------------------------------
+
+
+@blueprint.get("/me")
+@login_required()
+def me() -> Response:
+    user = current_user()
+    assert user is not None  # login_required
+    body: dict[str, Any] = {"username": user.username, "role": user.role, "via": user.via}
+    if user.via == "session":
+        body["csrf_token"] = csrf_token()  # what a script running in the logged-in browser sends as X-CSRF-Token
+    return jsonify(body)
+
+
+# --- overview ------------------------------------------------------------------------------------------------------
+
+
+@blueprint.get("/overview")
+@login_required()
+def overview() -> Response:
+    from gateway.admin import operations
+
+    with _db() as session:
+        return jsonify(operations.overview(session, _services().config))
+
+
+# --- sources -------------------------------------------------------------------------------------------------------
+
+
+@blueprint.get("/sources")
+@login_required()
+def sources_list() -> Response:
+    with _db() as session:
+        return jsonify({"sources": sourcestore.list_sources(session)})
+
+
+@blueprint.post("/sources")
+@login_required("manager")
+def sources_create() -> Response:
+    data = _json_body()
+    with _db() as session:
+        name = data.get("name")
+        if isinstance(name, str) and sourcestore.get_source(session, name) is not None:
+            raise ApiError(409, f"a source named {name!r} already exists", "name")
+        saved = sourcestore.save_source(session, data)
+        session.commit()
+    response = jsonify(saved)
+    response.status_code = 201
+    response.headers["Location"] = f"/api/sources/{saved['name']}"
+    return response
+
+
+@blueprint.get("/sources.toml")
+@login_required()
+def sources_toml() -> Response:
+    with _db() as session:
+        text = sourcestore.export_toml(session)
+    response = Response(text, mimetype="application/toml")
+    response.headers["Content-Disposition"] = 'attachment; filename="sources.toml"'
+    return response
+
+
+def _existing(session: Any, name: str) -> dict[str, Any]:
+    source = sourcestore.get_source(session, _source_name(name))
+    if source is None:
+        raise ApiError(404, f"no source named {name!r}", "name")
+    return source
+
+
+@blueprint.get("/sources/<name>")
+@login_required()
+def source_get(name: str) -> Response:
+    with _db() as session:
+        return jsonify(_existing(session, name))
+
+
+@blueprint.put("/sources/<name>")
+@login_required("manager")
+def source_put(name: str) -> Response:
+    data = _json_body()
+    with _db() as session:
+        _existing(session, name)
+        saved = sourcestore.save_source(session, data, name=name)
+        session.commit()
+    return jsonify(saved)
+
+
+@blueprint.delete("/sources/<name>")
+@login_required("manager")
+def source_delete(name: str) -> Response:
+    with _db() as session:
+        _existing(session, name)
+        sourcestore.delete_source(session, name)
+        session.commit()
+    return Response(status=204)
+
+
+@blueprint.post("/sources/<name>/test")
+@login_required("manager")
+def source_test(name: str) -> Response:
+    from gateway.admin import operations
+
+    with _db() as session:
+        source = _existing(session, name)
+    return jsonify(operations.test_connection(source))
+
+
+@blueprint.post("/sources/<name>/harvest")
+@login_required("manager")
+def source_harvest(name: str) -> Response:
+    from gateway.admin import operations
+
+    full = _bool_arg("full")
+    with _db() as session:
+        _existing(session, name)
+    services = _services()
+    outcome = operations.start_harvest(services.config, services.engine, name, full=full)
+    response = jsonify(outcome)
+    response.status_code = 202 if outcome.get("started") else 409
+    return response
+
+
+# --- runs ----------------------------------------------------------------------------------------------------------
+
+
+@blueprint.get("/runs")
+@login_required()
+def runs_list() -> Response:
+    from gateway.admin import operations
+
+    source = _text_arg("source")
+    limit = _int_arg("limit", 50, minimum=1, maximum=MAX_LIMIT)
+    offset = _int_arg("offset", 0, minimum=0, maximum=10**9)
+    with _db() as session:
+        runs = operations.list_runs(session, source=source, limit=limit, offset=offset)
+        total = operations.count_runs(session, source=source)
+    return jsonify({"runs": runs, "total": total, "limit": limit, "offset": offset})
+
+
+@blueprint.get("/runs/<int:run_id>")
+@login_required()
+def run_get(run_id: int) -> Response:
+    from gateway.admin import operations
+
+    if run_id > 2**31 - 1:
+        raise ApiError(404, f"no run {run_id}")
+    with _db() as session:
+        run = operations.get_run(session, run_id)
+    if run is None:
+        raise ApiError(404, f"no run {run_id}")
+    return jsonify(run)
+
+
+# --- records -------------------------------------------------------------------------------------------------------
+
+
+@blueprint.get("/records")
+@login_required()
+def records_search() -> Response:
+    from gateway.admin import operations
+
+    status = request.args.get("status")
+    if status is not None and status not in RECORD_STATUSES:
+        raise ApiError(400, f"status must be one of: {', '.join(RECORD_STATUSES)}", "status")
+    limit = _int_arg("limit", 50, minimum=1, maximum=MAX_LIMIT)
+    offset = _int_arg("offset", 0, minimum=0, maximum=10**9)
+    with _db() as session:
+        rows, total = operations.search_records(
+            session,
+            q=_text_arg("q"),
+            status=status,
+            project=_text_arg("project"),
+            source=_text_arg("source"),
+            limit=limit,
+            offset=offset,
+        )
+    return jsonify({"records": rows, "total": total, "limit": limit, "offset": offset})
+
+
+@blueprint.get("/records/<path:ident>")
+@login_required()
+def record_get(ident: str) -> Response:
+    from gateway.admin import operations
+
+    if len(ident) > 1300:
+        raise ApiError(404, "no such record")
+    with _db() as session:
+        detail = operations.record_detail(
+            session, ident, repository_identifier=_services().config.repository.identifier
+        )
+    if detail is None:
+        raise ApiError(404, f"no record {ident!r}")
+    return jsonify(detail)
+
+
+@blueprint.get("/quarantine")
+@login_required()
+def quarantine() -> Response:
+    from gateway.admin import operations
+
+    with _db() as session:
+        return jsonify({"groups": operations.quarantine_groups(session, source=_text_arg("source"))})
+
+
+# --- reports -------------------------------------------------------------------------------------------------------
+
+
+def _report_error(exc: Exception) -> ApiError:
+    return ApiError(400, str(exc))
+
+
+@blueprint.get("/reports/counts")
+@login_required()
+def report_counts() -> Response:
+    from gateway import reports
+
+    with _db() as session:
+        try:
+            rows = reports.counts(session, project=_text_arg("project"), source=_text_arg("source"))
+        except reports.ReportError as exc:
+            raise _report_error(exc) from None
+    return jsonify(
+        {
+            "categories": [c.to_dict() for c in reports.ACCESS_CATEGORIES],
+            "rows": [row.to_dict() for row in rows],
+            "totals": reports.totals(rows).to_dict(),
+        }
+    )
+
+
+@blueprint.get("/reports/embargoes")
+@login_required()
+def report_embargoes() -> Response:
+    from gateway import reports
+
+    today = _date_arg("today")
+    within = _int_arg("within_days", 30, minimum=0, maximum=3650)
+    with _db() as session:
+        try:
+            rows = reports.embargoes(session, today=today, within_days=within)
+        except reports.ReportError as exc:
+            raise _report_error(exc) from None
+    return jsonify({"today": today.isoformat(), "within_days": within, "embargoes": _plain(rows)})
+
+
+@blueprint.get("/reports/deadlines")
+@login_required()
+def report_deadlines() -> Response:
+    from gateway import reports
+
+    today = _date_arg("today")
+    with _db() as session:
+        try:
+            rows = reports.deadlines(session, _services().config, today=today)
+        except reports.ReportError as exc:
+            raise _report_error(exc) from None
+    return jsonify({"today": today.isoformat(), "deadlines": _plain(rows)})
+
+
+def _plain(value: Any) -> Any:
+    """Dates as ISO text (Flask would write them as HTTP dates)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+# --- the description -----------------------------------------------------------------------------------------------
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> Response:
+    from gateway.admin.openapi import spec
+
+    return jsonify(spec(_services().config))
