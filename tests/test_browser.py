@@ -63,7 +63,7 @@ def page_text(driver: Any) -> str:
 
 def click_and_wait(driver: Any, element: Any) -> None:
     """Click something that loads a new page, and wait for that page (the old body goes stale)."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
     body = by_css(driver, "body")
     element.click()
@@ -73,6 +73,11 @@ def click_and_wait(driver: Any, element: Any) -> None:
             body.is_enabled()
         except StaleElementReferenceException:
             return driver.execute_script("return document.readyState") == "complete"
+        except WebDriverException as exc:
+            # Caught mid-navigation, Chromium reports the old node as detached rather than stale: the page is being
+            # replaced; look again on the next poll.
+            if "does not belong to the document" not in str(exc):
+                raise
         return False
 
     wait_until("the next page", replaced)
