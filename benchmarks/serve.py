@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from gateway.provider.response import header
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = os.environ.get("GATEWAY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REPO_ID = "bench.example.ac.jp"
@@ -109,14 +111,21 @@ def batches(n: int, templates: list[bytes], size: int) -> Iterator[Rows]:
             ident = str(i + 1)
             stamp = START + timedelta(seconds=3 * i)
             rows.records.append((i + 1, 1, f"bench:{ident}", f"bench/{ident}", stamp, "public", "published", stamp))
-            rows.published.append((i + 1, i + 1, f"oai:{REPO_ID}:bench/{ident}", stamp, False))
+            oai_id, specs = f"oai:{REPO_ID}:bench/{ident}", sets_of(i)
+            # The header as publishing stores it (gateway.publish), so the provider serves it as it would in use.
+            stored_header = header(oai_id, stamp, False, sorted(specs)).encode("utf-8")
+            rows.published.append((i + 1, i + 1, oai_id, stamp, False, stored_header))
             rows.formats.append((i + 1, "jpcoar_2.0", templates[i % TEMPLATES].replace(b"@N@", ident.encode())))
-            rows.sets += [(spec, i + 1) for spec in sets_of(i)]
+            rows.sets += [(spec, i + 1) for spec in specs]
         yield rows
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # databases
+
+
+# Bumped when the loaded rows change shape, so that a kept database from an older loader is loaded again.
+LOAD_VERSION = 2
 
 
 def pg_database_url(n: int) -> str:
@@ -146,7 +155,7 @@ def prepare_database(engine_name: str, n: int, workdir: Path, reload: bool) -> s
     migrate(engine)
     with engine.connect() as conn:
         loaded = conn.execute(text("SELECT value FROM settings WHERE key = 'bench_loaded'")).scalar()
-    if loaded == str(n):
+    if loaded == f"{n}:{LOAD_VERSION}":
         print(f"reusing the loaded database ({n:,} records)")
         engine.dispose()
         return url
@@ -176,7 +185,8 @@ def prepare_database(engine_name: str, n: int, workdir: Path, reload: bool) -> s
                 {"s": spec, "n": SET_NAMES.get(spec, spec)},
             )
         conn.execute(text("DELETE FROM settings WHERE key = 'bench_loaded'"))
-        conn.execute(text("INSERT INTO settings (key, value) VALUES ('bench_loaded', :n)"), {"n": str(n)})
+        mark = f"{n}:{LOAD_VERSION}"
+        conn.execute(text("INSERT INTO settings (key, value) VALUES ('bench_loaded', :n)"), {"n": mark})
     if engine_name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
@@ -201,8 +211,9 @@ def _load_sqlite(engine: Any, n: int, templates: list[bytes]) -> None:
                 [(*r[:4], r[4].isoformat(sep=" "), *r[5:7], r[7].isoformat(sep=" ")) for r in rows.records],
             )
             cur.executemany(
-                "INSERT INTO published (id, record_id, oai_identifier, datestamp, deleted) VALUES (?, ?, ?, ?, ?)",
-                [(r[0], r[1], r[2], r[3].isoformat(sep=" "), r[4]) for r in rows.published],
+                "INSERT INTO published (id, record_id, oai_identifier, datestamp, deleted, header_xml) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(r[0], r[1], r[2], r[3].isoformat(sep=" "), r[4], r[5]) for r in rows.published],
             )
             cur.executemany("INSERT INTO published_formats (published_id, prefix, xml) VALUES (?, ?, ?)", rows.formats)
             cur.executemany("INSERT INTO published_sets (set_spec, published_id) VALUES (?, ?)", rows.sets)
@@ -218,7 +229,7 @@ def _load_postgresql(engine: Any, n: int, templates: list[bytes]) -> None:
         copies = {
             "records": "COPY records (id, source_id, source_identifier, local_id, harvested_at, disclosure, status, "
             "updated_at, source_sets, source_deleted, private, findings, annex3) FROM STDIN",
-            "published": "COPY published (id, record_id, oai_identifier, datestamp, deleted) FROM STDIN",
+            "published": "COPY published (id, record_id, oai_identifier, datestamp, deleted, header_xml) FROM STDIN",
             "formats": "COPY published_formats (published_id, prefix, xml) FROM STDIN",
             "sets": "COPY published_sets (set_spec, published_id) FROM STDIN",
         }

@@ -405,3 +405,6 @@ _register_report(cli)
 from gateway.cli_admin import register as _register_admin  # noqa: E402
 
 _register_admin(cli)
+from gateway.cli_projects import register as _register_projects  # noqa: E402
+
+_register_projects(cli)

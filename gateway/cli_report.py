@@ -121,9 +121,19 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     @friendly_errors
     def deadlines_cmd(obj: Context, today: datetime | None, fmt: str, output: Path | None) -> None:
-        """Each [[projects]] entry's registration deadline (end + 61 days) and whether its metadata is registered."""
+        """Each project's registration deadline (end + 61 days) and whether its metadata is registered; periods come
+        from [[projects]] and `gateway projects import`, and projects with records but no period are listed too."""
         as_of = _as_of(today)
         config = obj.config
-        if not config.projects:
-            click.echo("no projects configured: add [[projects]] (jgn, name, start, end) to the config", err=True)
-        _run(obj, fmt, output, lambda s: reports.deadlines(s, config, today=as_of), reports.write_deadlines)
+
+        def make(session: Any) -> Any:
+            rows = reports.deadlines(session, config, today=as_of)
+            if not any(r["deadline"] for r in rows):
+                click.echo(
+                    "no project periods known: add [[projects]] (jgn, name, start, end) to the config, or run "
+                    "`gateway projects import FILE.xlsx|.csv`",
+                    err=True,
+                )
+            return rows
+
+        _run(obj, fmt, output, make, reports.write_deadlines)

@@ -8,12 +8,13 @@ can only ever see what passed the policy gate.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -156,6 +157,8 @@ class Published(Base):
     #: the publication change (a `publication_changes` id) that last wrote this row: a list walk remembers the last
     #: change it could see, so a record changed while it runs is recognised exactly, whatever the clocks say
     change: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: the OAI-PMH <header> as served, written with the row, so that a list page is read rather than assembled
+    header_xml: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     __table_args__ = (
         Index("ix_published_datestamp_id", "datestamp", "id"),
@@ -296,3 +299,25 @@ class SourceDefinition(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     edited_at: Mapped[datetime | None] = mapped_column(DateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Project(Base):
+    """A funded project's period as an administrator imported it (`gateway projects import`, origin "dmp").
+
+    The registration deadline (end + 61 days) is counted from it; a `[[projects]]` entry of the configuration with the
+    same Japan Grant Number wins over the stored one.
+    """
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jgn: Mapped[str] = mapped_column(String(64), unique=True)  # Japan Grant Number (体系的番号)
+    name_ja: Mapped[str | None] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    funder: Mapped[str | None] = mapped_column(Text)
+    program: Mapped[str | None] = mapped_column(Text)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    origin: Mapped[str] = mapped_column(String(16))  # dmp
+    file_name: Mapped[str | None] = mapped_column(Text)  # the file it was last imported from (its name only)
+    imported_at: Mapped[datetime] = mapped_column(DateTime)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from gateway.models import OaiSet, PublicationChange, Published, PublishedFormat, PublishedSet, Record
 from gateway.namespaces import PROVENANCE
 from gateway.policy import PUBLISHED
+from gateway.provider.response import header
 
 # Characters allowed unescaped in the local part of an oai-identifier (guidelines-oai-identifier, section 2.1).
 _LOCAL_SAFE = "-_.!~*'();/?:@&=+$,"
@@ -162,6 +163,21 @@ def sync_many(session: Session, entries: list[Entry], *, repository_identifier: 
         session.flush()
         for pub in changed:
             pub.change = mark.id
+        # The header as the provider serves it; a persistent deleted record keeps the sets it had.
+        for pub, _, sets in written:
+            pub.header_xml = header(pub.oai_identifier, pub.datestamp, False, sorted(sets)).encode("utf-8")
+        gone = changed[len(written) :]
+        kept_sets: dict[int, list[str]] = {pub.id: [] for pub in gone}
+        for start in range(0, len(gone), 500):
+            rows = session.execute(
+                select(PublishedSet.published_id, PublishedSet.set_spec)
+                .where(PublishedSet.published_id.in_([pub.id for pub in gone[start : start + 500]]))
+                .order_by(PublishedSet.published_id, PublishedSet.set_spec)
+            )
+            for published_id, spec in rows:
+                kept_sets[published_id].append(spec)
+        for pub in gone:
+            pub.header_xml = header(pub.oai_identifier, pub.datestamp, True, kept_sets[pub.id]).encode("utf-8")
     for model, pub_ids in ((PublishedFormat, clear_formats), (PublishedSet, clear_sets)):
         for start in range(0, len(pub_ids), 500):
             session.execute(

@@ -26,11 +26,12 @@ from sqlalchemy import distinct, exists, func, select
 from sqlalchemy.orm import Session
 
 from gateway.config import Config
-from gateway.models import Record, RecordFunding, Source
+from gateway.models import Project, Record, RecordFunding, Source
 
 __all__ = [
     "ACCESS_CATEGORIES",
     "FORMATS",
+    "PERIOD_UNKNOWN",
     "REGISTRATION_DAYS",
     "AccessCategory",
     "Column",
@@ -51,6 +52,7 @@ FORMATS = ("table", "csv", "json", "xlsx")
 # Researchers must register their data's metadata within 61 days after the project ends.
 REGISTRATION_DAYS = 61
 NO_PROJECT = "(no project)"
+PERIOD_UNKNOWN = "period unknown"  # a deadlines row: the project has records but no known period
 TOTAL = "total"
 _HELD = Record.status != "deleted"
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's bound variables limit
@@ -336,47 +338,82 @@ def embargoes(session: Session, *, today: date, within_days: int = 30) -> list[d
 
 
 def deadlines(session: Session, config: Config, *, today: date) -> list[dict[str, Any]]:
-    """Each configured project's registration deadline (end + 61 days) and whether its metadata is registered.
+    """Each known project's registration deadline (end + 61 days) and whether its metadata is registered.
 
-    "Registered" means at least one of its records is published. A project not registered is "open" up to and
-    including its deadline day and "overdue" from the day after.
+    Periods come from `[[projects]]` in the configuration and from the projects imported from a DMP spreadsheet
+    (`gateway projects import`); the configuration wins for a Japan Grant Number in both (`origin` says which was
+    used). "Registered" means at least one of its records is published. A project not registered is "open" up to and
+    including its deadline day and "overdue" from the day after. A project that has held records but no known period
+    is listed last with state "period unknown" (no dates), so an administrator sees which periods are missing.
     """
-    projects = list(config.projects)
-    by_status: dict[str, Counter[str]] = defaultdict(Counter)
-    jgns = [p.jgn for p in projects]
-    for start in range(0, len(jgns), _CHUNK):
-        query = (
-            select(RecordFunding.jgn, Record.status, func.count(distinct(Record.id)))
-            .join(Record, Record.id == RecordFunding.record_id)
-            .where(_HELD, RecordFunding.jgn.in_(jgns[start : start + _CHUNK]))
-            .group_by(RecordFunding.jgn, Record.status)
+    periods: dict[str, dict[str, Any]] = {}
+    for p in config.projects:
+        periods[p.jgn] = {
+            "name": p.name,
+            "funder": p.funder,
+            "program": p.program,
+            "start": p.start,
+            "end": p.end,
+            "origin": "config",
+        }
+    for stored in session.scalars(select(Project)):
+        periods.setdefault(
+            stored.jgn,
+            {
+                "name": stored.name_ja or stored.name_en,
+                "funder": stored.funder,
+                "program": stored.program,
+                "start": stored.start_date,
+                "end": stored.end_date,
+                "origin": stored.origin,
+            },
         )
-        for jgn, status, n in session.execute(query).all():
-            by_status[jgn][status] += n
+    held = {row.jgn: row for row in counts(session) if row.row == "project"}
     rows = []
-    for p in projects:
-        deadline = p.end + timedelta(days=REGISTRATION_DAYS)
-        held = sum(by_status[p.jgn].values())
-        published = by_status[p.jgn]["published"]
+    for jgn, p in periods.items():
+        deadline = p["end"] + timedelta(days=REGISTRATION_DAYS)
+        found = held.get(jgn)
+        published = found.published if found else 0
         registered = published > 0
         state = "registered" if registered else ("overdue" if today > deadline else "open")
         rows.append(
             {
-                "jgn": p.jgn,
-                "name": p.name,
-                "funder": p.funder,
-                "program": p.program,
-                "start": p.start.isoformat(),
-                "end": p.end.isoformat(),
+                "jgn": jgn,
+                "name": p["name"],
+                "funder": p["funder"],
+                "program": p["program"],
+                "start": p["start"].isoformat(),
+                "end": p["end"].isoformat(),
                 "deadline": deadline.isoformat(),
                 "days_left": (deadline - today).days,
-                "records_held": held,
+                "records_held": found.total if found else 0,
                 "records_published": published,
                 "registered": registered,
                 "state": state,
+                "origin": p["origin"],
             }
         )
-    rows.sort(key=lambda r: (r["deadline"], r["jgn"]))
+    for jgn, found in held.items():
+        if jgn in periods:
+            continue
+        rows.append(
+            {
+                "jgn": jgn,
+                "name": found.project_name_ja or found.project_name_en,  # as most of its records name it
+                "funder": found.funder_name_ja or found.funder_name_en,
+                "program": found.program_name_ja or found.program_name_en,
+                "start": None,
+                "end": None,
+                "deadline": None,
+                "days_left": None,
+                "records_held": found.total,
+                "records_published": found.published,
+                "registered": found.published > 0,
+                "state": PERIOD_UNKNOWN,
+                "origin": None,
+            }
+        )
+    rows.sort(key=lambda r: (r["deadline"] is None, r["deadline"] or "", r["jgn"]))
     return rows
 
 
@@ -435,6 +472,7 @@ DEADLINE_COLUMNS = (
     Column("records_published", "records published", "int"),
     Column("registered", "registered", "bool"),
     Column("state", "state"),
+    Column("origin", "期間の出典 period from", in_table=False),  # config | dmp | empty (period unknown)
 )
 
 

@@ -188,4 +188,18 @@ def test_provider_conforms_after_withdrawals(db_url, tmp_path):
         assert body.count(b'status="deleted"') >= 1
         report = check_endpoint(base + "/oai", validate=official_validator, timeout=30, time_limit=180)
     assert not report.failures, format_report(report)
+    # Headers are stored at publish time: each is what the provider would assemble from the row and its sets,
+    # deleted ones included.
+    from gateway.models import Published, PublishedSet
+    from gateway.provider.response import header
+
+    with sessions() as session:
+        rows = session.scalars(select(Published)).all()
+        assert any(pub.deleted for pub in rows)
+        for pub in rows:
+            specs = session.scalars(
+                select(PublishedSet.set_spec).where(PublishedSet.published_id == pub.id).order_by(PublishedSet.set_spec)
+            ).all()
+            assert specs
+            assert pub.header_xml == header(pub.oai_identifier, pub.datestamp, pub.deleted, specs).encode()
     engine.dispose()

@@ -202,6 +202,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "state_overdue": ("期限切れ", "overdue"),
     "state_due": ("まもなく", "due"),
     "state_no_date": ("公開予定日なし", "no date"),
+    "state_period unknown": ("研究期間不明", "period unknown"),
     "no_deadlines": ("期限のあるプロジェクトはありません。", "No project deadlines."),
     "no_embargoes": ("期限の近い公開猶予はありません。", "No embargo ends soon or is overdue."),
     "no_counts": ("集計するレコードがありません。", "No records to count."),

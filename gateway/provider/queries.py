@@ -3,8 +3,8 @@
 Lists are ordered by `published.id` and paged by keyset (`id > last`): ids never change, so a record updated during a
 harvest keeps its place, and page 10,000 costs what page 1 costs. A set-selective list is driven by the primary key of
 `published_sets` (set_spec, published_id), which yields the members of one set in id order without reading the others.
-A page is two queries whatever its size: the rows (with the stored format fragment when metadata is wanted) and their
-set memberships.
+A page is one query whatever its size: the rows, with their stored headers (and the stored format fragment when metadata
+is wanted); only rows written before headers were stored need a second query, for their set memberships.
 
 Why not (datestamp, id), the other common keyset: a record changed during a walk would move behind the position and be
 served twice, or, with the walk capped at its start, be skipped. Ordering by id keeps every record where it was.
@@ -58,6 +58,7 @@ class Item:
     sets: list[str] = field(default_factory=list)
     metadata: bytes | None = None
     about: bytes | None = None
+    header: bytes | None = None  # the header as stored at publish time (None for rows written before it was)
 
 
 def _key(selection: Selection) -> Any:
@@ -107,6 +108,7 @@ def count_items(session: Session, selection: Selection, limit: int | None = None
 def page_items(session: Session, selection: Selection, after: int, limit: int, *, with_metadata: bool) -> list[Item]:
     """Up to `limit` items with ids above `after`, in id order, with their sets (and fragments if asked)."""
     columns: list[Any] = [Published.id, Published.oai_identifier, Published.datestamp, Published.deleted]
+    columns.append(Published.header_xml)
     if with_metadata:
         columns += [PublishedFormat.xml, Published.about_xml]
     key = _key(selection)
@@ -114,11 +116,12 @@ def page_items(session: Session, selection: Selection, after: int, limit: int, *
     items = []
     # Core rows through the session's connection: the ORM's result machinery costs more than the rows themselves.
     for row in session.connection().execute(stmt):
-        item = Item(id=row[0], identifier=row[1], datestamp=row[2], deleted=bool(row[3]))
+        item = Item(id=row[0], identifier=row[1], datestamp=row[2], deleted=bool(row[3]), header=row[4])
         if with_metadata and not item.deleted:
-            item.metadata, item.about = row[4], row[5]
+            item.metadata, item.about = row[5], row[6]
         items.append(item)
-    _attach_sets(session, items)
+    # Set memberships are read only for rows that predate stored headers.
+    _attach_sets(session, [item for item in items if item.header is None])
     return items
 
 

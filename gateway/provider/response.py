@@ -10,6 +10,7 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from functools import lru_cache
 
 from flask import Response
 
@@ -43,6 +44,21 @@ def element(name: str, value: str, attrs: dict[str, str] | None = None) -> str:
 
 def attributes(attrs: dict[str, str] | None) -> str:
     return "".join(f' {key}="{attr(value)}"' for key, value in (attrs or {}).items())
+
+
+@lru_cache(maxsize=4096)
+def _set_spec(spec: str) -> str:
+    # Set specs come from a small vocabulary and recur on every header: escape each once.
+    return element("setSpec", spec)
+
+
+def header(identifier: str, datestamp: datetime, deleted: bool, sets: Iterable[str]) -> str:
+    """A record's OAI-PMH <header> (set specs in the order given)."""
+    status = ' status="deleted"' if deleted else ""
+    return (
+        f"<header{status}>{element('identifier', identifier)}"
+        f"{element('datestamp', utc(datestamp))}{''.join(map(_set_spec, sets))}</header>"
+    )
 
 
 def utc(moment: datetime) -> str:

@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +19,7 @@ from gateway.namespaces import DC, OAI_DC, OAI_IDENTIFIER, XSI
 from gateway.provider import queries
 from gateway.provider.arguments import DateBound, OaiRequest, parse_date
 from gateway.provider.errors import ProtocolError
-from gateway.provider.response import attributes, element, utc
+from gateway.provider.response import attributes, element, header, utc
 from gateway.provider.settings import stored_setting
 from gateway.provider.tokens import BadToken, Position, TokenCodec
 
@@ -119,19 +118,10 @@ def list_metadata_formats(ctx: Context, req: OaiRequest) -> Body:
     return ["<ListMetadataFormats>\n", *(_format_entry(ctx.formats[p]) for p in prefixes), "</ListMetadataFormats>"]
 
 
-@lru_cache(maxsize=4096)
-def _set_spec(spec: str) -> str:
-    # Set specs come from a small vocabulary and recur on every header: escape each once.
-    return element("setSpec", spec)
-
-
-def _header(item: queries.Item) -> str:
-    status = ' status="deleted"' if item.deleted else ""
-    sets = "".join(map(_set_spec, item.sets))
-    return (
-        f"<header{status}>{element('identifier', item.identifier)}"
-        f"{element('datestamp', utc(item.datestamp))}{sets}</header>"
-    )
+def _header(item: queries.Item) -> bytes:
+    if item.header is not None:
+        return item.header
+    return header(item.identifier, item.datestamp, item.deleted, item.sets).encode("utf-8")
 
 
 def _fragment(xml: bytes) -> bytes:
@@ -140,7 +130,7 @@ def _fragment(xml: bytes) -> bytes:
 
 
 def _record(item: queries.Item) -> bytes:
-    parts = [b"<record>", _header(item).encode("utf-8")]
+    parts = [b"<record>", _header(item)]
     if not item.deleted and item.metadata is not None:
         parts += [b"<metadata>", _fragment(item.metadata), b"</metadata>"]
         if item.about:
@@ -179,9 +169,7 @@ def _bad_token(req: OaiRequest) -> ProtocolError:
     return ProtocolError.one("badResumptionToken", "Invalid resumption token.", echo=req.echo())
 
 
-def _token_element(
-    ctx: Context, req: OaiRequest, position: Position | None, cursor: int, total: int | None
-) -> str:
+def _token_element(ctx: Context, req: OaiRequest, position: Position | None, cursor: int, total: int | None) -> str:
     """The resumptionToken closing a page: a new token, an empty one ending a sequence, or nothing for one page."""
     counts = {"completeListSize": str(total)} if total is not None else {}
     counts["cursor"] = str(cursor)
@@ -280,7 +268,7 @@ def _list(ctx: Context, req: OaiRequest, *, with_metadata: bool) -> Body:
     closing = _token_element(ctx, req, following, cursor, total)
     if with_metadata:
         return _stream("ListRecords", (_record(item) for item in items), closing)
-    return _stream("ListIdentifiers", ((_header(item) + "\n").encode("utf-8") for item in items), closing)
+    return _stream("ListIdentifiers", (_header(item) + b"\n" for item in items), closing)
 
 
 def _bound(req: OaiRequest, text: str | None) -> DateBound | None:
