@@ -104,7 +104,8 @@ class Rows:
     sets: list[tuple[Any, ...]] = field(default_factory=list)
 
 
-def batches(n: int, templates: list[bytes], size: int) -> Iterator[Rows]:
+def batches(n: int, templates: list[bytes], size: int, compressor: Any) -> Iterator[Rows]:
+    """The rows of N published records; renderings compressed as the gateway stores them (gateway.compression)."""
     for offset in range(0, n, size):
         rows = Rows()
         for i in range(offset, min(n, offset + size)):
@@ -115,7 +116,8 @@ def batches(n: int, templates: list[bytes], size: int) -> Iterator[Rows]:
             # The header as publishing stores it (gateway.publish), so the provider serves it as it would in use.
             stored_header = header(oai_id, stamp, False, sorted(specs)).encode("utf-8")
             rows.published.append((i + 1, i + 1, oai_id, stamp, False, stored_header))
-            rows.formats.append((i + 1, "jpcoar_2.0", templates[i % TEMPLATES].replace(b"@N@", ident.encode())))
+            rendering = templates[i % TEMPLATES].replace(b"@N@", ident.encode())
+            rows.formats.append((i + 1, "jpcoar_2.0", compressor.compress(rendering)))
             rows.sets += [(spec, i + 1) for spec in specs]
         yield rows
 
@@ -125,7 +127,25 @@ def batches(n: int, templates: list[bytes], size: int) -> Iterator[Rows]:
 
 
 # Bumped when the loaded rows change shape, so that a kept database from an older loader is loaded again.
-LOAD_VERSION = 2
+LOAD_VERSION = 3
+
+
+def _train_dictionary(engine: Any, templates: list[bytes]) -> Any:
+    """A dictionary trained on the first renderings, stored as a harvest stores the one it trains; its compressor."""
+    import zstandard
+    from sqlalchemy import text
+
+    from gateway import compression
+
+    samples = [templates[i % TEMPLATES].replace(b"@N@", str(i + 1).encode()) for i in range(compression.TRAIN_SAMPLES)]
+    trained = zstandard.train_dictionary(compression.DICTIONARY_SIZE, samples, level=compression.LEVEL)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM compression_dictionaries"))
+        conn.execute(
+            text("INSERT INTO compression_dictionaries (id, data, created_at) VALUES (:id, :data, :at)"),
+            {"id": trained.dict_id(), "data": trained.as_bytes(), "at": START},
+        )
+    return zstandard.ZstdCompressor(level=compression.LEVEL, dict_data=trained)
 
 
 def pg_database_url(n: int) -> str:
@@ -173,10 +193,11 @@ def prepare_database(engine_name: str, n: int, workdir: Path, reload: bool) -> s
     sizes = sorted(len(t) for t in templates)
     print(f"templates: {len(templates)} rendered by the crosswalk, {sizes[0]}-{sizes[-1]} bytes")
     began = time.perf_counter()
+    compressor = _train_dictionary(engine, templates)
     if engine_name == "sqlite":
-        _load_sqlite(engine, n, templates)
+        _load_sqlite(engine, n, templates, compressor)
     else:
-        _load_postgresql(engine, n, templates)
+        _load_postgresql(engine, n, templates, compressor)
     with engine.begin() as conn:
         specs = sorted({spec for i in range(min(n, TEMPLATES * 4)) for spec in sets_of(i)})
         for spec in specs:
@@ -199,11 +220,11 @@ def prepare_database(engine_name: str, n: int, workdir: Path, reload: bool) -> s
     return url
 
 
-def _load_sqlite(engine: Any, n: int, templates: list[bytes]) -> None:
+def _load_sqlite(engine: Any, n: int, templates: list[bytes], compressor: Any) -> None:
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        for rows in batches(n, templates, 20_000):
+        for rows in batches(n, templates, 20_000, compressor):
             cur.executemany(
                 "INSERT INTO records (id, source_id, source_identifier, local_id, harvested_at, disclosure, status, "
                 "updated_at, source_sets, source_deleted, private, findings, annex3) "
@@ -222,7 +243,7 @@ def _load_sqlite(engine: Any, n: int, templates: list[bytes]) -> None:
         raw.close()
 
 
-def _load_postgresql(engine: Any, n: int, templates: list[bytes]) -> None:
+def _load_postgresql(engine: Any, n: int, templates: list[bytes], compressor: Any) -> None:
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -234,7 +255,7 @@ def _load_postgresql(engine: Any, n: int, templates: list[bytes]) -> None:
             "sets": "COPY published_sets (set_spec, published_id) FROM STDIN",
         }
         done = 0
-        for rows in batches(n, templates, 50_000):
+        for rows in batches(n, templates, 50_000, compressor):
             with cur.copy(copies["records"]) as copy:
                 for r in rows.records:
                     copy.write_row((*r, "[]", False, "{}", "[]", "{}"))
@@ -272,6 +293,7 @@ def reference_app(url: str, page_size: int) -> Any:
     from oaipmh import common, error, metadata, server
     from sqlalchemy import text
 
+    from gateway.compression import CODEC
     from gateway.db import make_engine
 
     engine = make_engine(url)
@@ -313,7 +335,8 @@ def reference_app(url: str, page_size: int) -> Any:
             return [
                 (
                     common.Header(None, ident, _moment(stamp), sorted(memberships.get(pid, [])), bool(deleted)),
-                    None if deleted else common.Metadata(None, {"xml": xml}),
+                    # The same stored values, read the same way: compressed, as the gateway stores them.
+                    None if deleted else common.Metadata(None, {"xml": CODEC.unpack(bytes(xml))}),
                     None,
                 )
                 for pid, ident, stamp, deleted, xml in rows
@@ -345,7 +368,7 @@ def reference_app(url: str, page_size: int) -> Any:
             if row is None:
                 raise error.IdDoesNotExistError(identifier)
             header = common.Header(None, row[1], _moment(row[2]), [], bool(row[3]))
-            return header, common.Metadata(None, {"xml": row[4]}), None
+            return header, common.Metadata(None, {"xml": CODEC.unpack(bytes(row[4]))}), None
 
     def write_stored(element: Any, record_metadata: Any) -> None:
         # The package builds every response as one lxml tree: a stored rendering has to be parsed to join it.

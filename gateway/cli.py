@@ -112,13 +112,47 @@ def init(obj: Context) -> None:
     click.echo(f"database ready at revision {revision}: {_display_url(obj.config.database_url)}")
 
 
+#: `gateway harvest` and the imports: everything done, but records (rows) are held in quarantine
+EXIT_HELD = 3
+
+
+def run_summary(source_name: str, kind: str, run: Any) -> str:
+    """The one line `gateway harvest` prints for a run (and the CLI tests read)."""
+    held, failed = run.records_held or 0, run.records_failed or 0
+    line = (
+        f"{source_name}: {run.status} — {run.records_new} new, {run.records_changed} changed, "
+        f"{run.records_unchanged} unchanged, {run.records_deleted} deleted, {failed} failed, {held} held "
+        f"in {run.pages} page(s)"
+    )
+    counted = [("retry", "retries", run.retries), ("restart", "restarts", run.restarts)]
+    counted.append(("repair", "repairs", run.repairs))
+    repairs = [f"{count} {one if count == 1 else many}" for one, many, count in counted if count]
+    if run.records_repeated:
+        repairs.append(f"{run.records_repeated} listed again and applied once")
+    if repairs:
+        line += "; " + ", ".join(repairs)
+    if run.warnings:
+        line += f"; {len(run.warnings)} warning(s) (gateway runs --source {source_name})"
+    if kind in ("grdm", "spreadsheet"):
+        rows = run.records_new + run.records_changed + run.records_unchanged + failed
+        line += f"\n  {rows - held - failed} rows imported, {held} held with errors"
+        if failed:
+            line += f", {failed} could not be read at all"
+    return line
+
+
 @cli.command()
 @click.argument("sources", nargs=-1)
 @click.option("--full", is_flag=True, help="Harvest everything again, and delete what the source no longer has.")
 @click.pass_obj
 @friendly_errors
 def harvest(obj: Context, sources: tuple[str, ...], full: bool) -> None:
-    """Harvest now: the named sources, or every enabled source."""
+    """Harvest now: the named sources, or every enabled source.
+
+    Exit status: 0 when every harvest succeeded and nothing of their lists is held; 3 when they succeeded but records
+    (rows) are held in quarantine (`gateway quarantine` says why); 1 when a harvest failed (what it stored stays, and
+    the next harvest continues from its checkpoint).
+    """
     from gateway.admin.sourcestore import effective_for
     from gateway.harvest.runner import run_harvest
 
@@ -127,25 +161,24 @@ def harvest(obj: Context, sources: tuple[str, ...], full: bool) -> None:
     targets = [config.source(n) for n in sources] if sources else [s for s in config.sources if s.enabled]
     if not targets:
         raise click.ClickException("no sources to harvest (add [[sources]] to the configuration)")
-    failed = 0
+    failed = held = 0
     for source in targets:
         display = ProgressDisplay()
         run = run_harvest(config, sessions, source, full=full, progress=display)
         display.finish()
-        line = (
-            f"{source.name}: {run.status} — {run.records_new} new, {run.records_changed} changed, "
-            f"{run.records_unchanged} unchanged, {run.records_deleted} deleted, {run.records_failed} failed "
-            f"in {run.pages} page(s)"
-        )
-        click.echo(line)
+        click.echo(run_summary(source.name, source.kind, run))
         if run.status != "succeeded":
             failed += 1
             click.echo(f"  {run.message}", err=True)
-        elif run.records_failed:
-            for err in run.errors[:5]:
+        else:
+            held += 1 if run.records_held else 0
+            for err in (run.errors or [])[:5]:
                 click.echo(f"  record error: {err}", err=True)
     if failed:
         raise click.ClickException(f"{failed} of {len(targets)} harvest(s) failed")
+    if held:
+        click.echo(f"records are held in quarantine for {held} source(s): see `gateway quarantine`", err=True)
+        sys.exit(EXIT_HELD)
 
 
 class ProgressDisplay:
@@ -164,6 +197,8 @@ class ProgressDisplay:
             f"{p.source}: {p.records}{total} records, {p.pages} pages, {rate:.0f}/s, "
             f"{p.new} new, {p.changed} changed, {p.deleted} deleted, {p.failed} failed, {p.retries} retries"
         )
+        if p.restarts or p.repairs:
+            text += f", {p.restarts} restarts, {p.repairs} repairs"
         if self.tty:
             sys.stderr.write("\r\x1b[2K" + text)
             sys.stderr.flush()

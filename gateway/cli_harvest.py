@@ -11,48 +11,11 @@ from sqlalchemy import select
 from gateway.db import session_factory
 
 
-def _stamp(value: Any) -> str | None:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else None
-
-
 def run_rows(session: Any, *, source: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-    from gateway.models import HarvestRun, Source
+    """The runs as the dashboard and the API show them."""
+    from gateway.admin.operations import list_runs
 
-    query = select(HarvestRun, Source.name).join(Source, Source.id == HarvestRun.source_id)
-    if source:
-        query = query.where(Source.name == source)
-    query = query.order_by(HarvestRun.started_at.desc(), HarvestRun.id.desc()).limit(limit)
-    rows = []
-    for run, name in session.execute(query).all():
-        duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at and run.started_at else None
-        rows.append(
-            {
-                "id": run.id,
-                "source": name,
-                "mode": run.mode,
-                "status": run.status,
-                "started": _stamp(run.started_at),
-                "finished": _stamp(run.finished_at),
-                "seconds": duration,
-                "from": run.from_param,
-                "until": run.until_param,
-                "pages": run.pages,
-                "records": {
-                    "new": run.records_new,
-                    "changed": run.records_changed,
-                    "unchanged": run.records_unchanged,
-                    "deleted": run.records_deleted,
-                    "failed": run.records_failed,
-                },
-                "requests": run.requests,
-                "retries": run.retries,
-                "checkpoint": run.checkpoint,
-                "message": run.message,
-                "warnings": list(run.warnings or []),
-                "errors": list(run.errors or []),
-            }
-        )
-    return rows
+    return list_runs(session, source=source, limit=limit)
 
 
 def register(cli: click.Group) -> None:
@@ -79,7 +42,8 @@ def register(cli: click.Group) -> None:
             click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             return
         headers = ["id", "source", "mode", "status", "started", "seconds", "from", "pages"]
-        headers += ["new", "changed", "unchanged", "deleted", "failed", "requests", "retries", "warnings", "message"]
+        headers += ["new", "changed", "unchanged", "deleted", "failed", "held", "repeated"]
+        headers += ["requests", "retries", "restarts", "repairs", "warnings", "message"]
         table = []
         for r in rows:
             rec = r["records"]
@@ -87,7 +51,8 @@ def register(cli: click.Group) -> None:
             table.append(
                 [r["id"], r["source"], r["mode"], r["status"], r["started"],
                  None if r["seconds"] is None else f"{r['seconds']:.0f}", r["from"], r["pages"],
-                 rec["new"], rec["changed"], rec["unchanged"], rec["deleted"], rec["failed"],
-                 r["requests"], r["retries"], len(r["warnings"]), message]
+                 rec["new"], rec["changed"], rec["unchanged"], rec["deleted"], rec["failed"], rec["held"],
+                 rec["repeated"], r["requests"], r["retries"], r["restarts"], r["repairs"], len(r["warnings"]),
+                 message]
             )  # fmt: skip
         _table(headers, table)

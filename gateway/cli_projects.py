@@ -11,6 +11,9 @@ import click
 from gateway.db import session_factory
 from gateway.reports import Column
 
+#: `gateway projects import` exit status: the good rows are imported, but some rows were held with errors
+EXIT_HELD = 3
+
 _COLUMNS = (
     Column("jgn", "体系的番号 JGN"),
     Column("start", "開始 start", "date"),
@@ -41,22 +44,28 @@ def register(cli: click.Group) -> None:
     def import_cmd(obj: Context, file: Path) -> None:
         """Add or update the projects of a DMP sheet (.xlsx or .csv; headers in Japanese or English).
 
-        The whole file is checked first and stored in one transaction: an error (named with its row and column)
-        changes nothing. Projects not in the file are kept.
+        The whole file is checked first, and its good rows are stored in one transaction. A row with an error is
+        reported (file, row, column, value, what is expected) and held, not stored; the exit status is then 3. A
+        file that cannot be read at all changes nothing (exit status 1). Projects not in the file are kept.
         """
         sessions = session_factory(obj.engine())
         try:
             result = projects.import_file(sessions, file)
         except projects.ProjectImportError as exc:
             raise click.ClickException(str(exc)) from None
+        for held in result.held:
+            click.echo(f"held: {held}", err=True)
         click.echo(
             f"{file.name}: {result.total} project(s): {result.added} added, {result.updated} updated, "
             f"{result.unchanged} unchanged"
         )
+        click.echo(f"{result.total} rows imported, {result.held_rows} held with errors")
         configured = {p.jgn for p in obj.config.projects}
         both = sorted(configured & {r["jgn"] for r in _stored(sessions)})
         if both:
             click.echo(f"[[projects]] in the configuration wins for: {', '.join(both)}", err=True)
+        if result.held:
+            sys.exit(EXIT_HELD)
 
     @projects_group.command("list")
     @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)

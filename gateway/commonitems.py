@@ -10,16 +10,20 @@ The layout (columns, headers in Japanese and English, GakuNin RDM keys) and the 
   JPCOAR 2.0 with the stylesheet;
 - turns a stored record back into a row of the layout (for ``gateway export spreadsheet``).
 
-A value that cannot be read is a `RowError` naming the column; the harvesters add the file and the row.
+A value that cannot be read is a `Problem` naming the column, the value and what is expected: `resolve` leaves the value
+out, goes on with the rest of the entry and returns the problems with it; the harvesters add the file and the row, and
+the stored raw record carries them as ``<ci:problem>`` elements (`reading_findings` turns those into error findings, so
+the record is held in quarantine and counted, never published).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -27,21 +31,27 @@ from lxml import etree
 
 from gateway import crosswalk
 from gateway import namespaces as ns
+from gateway.validate import Finding, finding
 
 __all__ = [
     "CI",
     "Column",
     "LayoutError",
+    "Problem",
     "Resolved",
     "RowError",
     "columns",
     "entry_from_cells",
     "header_map",
+    "problem_text",
+    "reading_findings",
     "resolve",
     "row_from_record",
 ]
 
 CI = "urn:x-gateway:common-items:2024"
+_RECORD = f"{{{CI}}}record"
+_PROBLEM = f"{{{CI}}}problem"
 STYLESHEET = "commonitems_to_jpcoar_2.0.xsl"
 _XML_LANG = f"{{{ns.XML}}}lang"
 _JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -60,10 +70,53 @@ class LayoutError(ValueError):
 class RowError(ValueError):
     """A value of one row cannot be read; `column` is the layout key of its column."""
 
-    def __init__(self, column: str, message: str) -> None:
+    def __init__(self, column: str, message: str, *, value: str = "", expected: str = "") -> None:
         super().__init__(message)
         self.column = column
         self.message = message
+        self.value = value
+        self.expected = expected
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why one value of a row (or a file entry) cannot be read.
+
+    `message` says what is wrong with `value` ("is not a date: ..."; for an empty value, a sentence of its own);
+    `column` is the layout key (None: the entry as a whole); `file` with `row` (a spreadsheet row) or `entry` (a
+    place in a JSON export) say where, once the harvester knows.
+    """
+
+    column: str | None
+    value: str
+    message: str
+    expected: str
+    file: str | None = None
+    row: int | None = None
+    entry: str | None = None
+
+    def located(self, *, file: str, row: int | None = None, entry: str | None = None) -> Problem:
+        return replace(self, file=file, row=row, entry=entry)
+
+    def element(self) -> etree._Element:
+        """``<ci:problem file= row=|entry= column= header-ja= header-en= value= expected=>message</ci:problem>``."""
+        element = etree.Element(_PROBLEM, nsmap={"ci": CI})
+        attrs: dict[str, str | None] = {
+            "file": self.file,
+            "row": str(self.row) if self.row is not None else None,
+            "entry": self.entry,
+            "column": self.column,
+        }
+        column = _column_by_key(self.column) if self.column else None
+        if column is not None:
+            attrs["header-ja"], attrs["header-en"] = column.ja, column.en
+        attrs["value"] = self.value
+        attrs["expected"] = self.expected
+        for name, value in attrs.items():
+            if value is not None:
+                element.set(name, _ILLEGAL_XML.sub("", value))
+        element.text = _ILLEGAL_XML.sub("", self.message)
+        return element
 
 
 @dataclass(frozen=True)
@@ -101,6 +154,10 @@ def _load(name: str) -> dict[str, Any]:
     with _lock:
         _cache[key] = data
     return data
+
+
+def _column_by_key(key: str) -> Column | None:
+    return next((c for c in columns() if c.key == key), None)
 
 
 def columns(*, include_optional: bool = True) -> list[Column]:
@@ -164,52 +221,126 @@ class _Listed:
     en: str
     uri: str | None
     extra: str | None = None  # funder code / disclosure
+    aliases: tuple[str, ...] = ()
+
+    def names(self) -> list[str]:
+        return [n for n in (self.key, self.ja, self.en, self.uri or "", self.extra or "", *self.aliases) if n]
 
 
 def _listed(kind: str) -> list[_Listed]:
+    return [listed for listed, _folded, _loose in _index(kind)]
+
+
+def _index(kind: str) -> list[tuple[_Listed, set[str], set[str]]]:
+    """The listed values of a kind with their spellings in both comparison forms, built once per mappings version."""
+    key = f"index:{kind}@{crosswalk._generation}"
+    found = _cache.get(key)
+    if found is not None:
+        return found
     out = []
     for entry in _load("values.toml").get(kind, []):
         if kind == "funder":
             ja, en, code = parse_funder_label(entry["label"])
-            out.append(_Listed(entry["key"], ja or "", en or "", None, code))
+            listed = _Listed(entry["key"], ja or "", en or "", None, code, tuple(entry.get("aliases", ())))
         else:
-            out.append(
-                _Listed(
-                    entry["key"],
-                    entry.get("ja", ""),
-                    entry.get("en", entry["key"] if kind in ("data_type", "access", "metadata_access") else ""),
-                    entry.get("uri"),
-                    entry.get("disclosure"),
-                )
+            listed = _Listed(
+                entry["key"],
+                entry.get("ja", ""),
+                entry.get("en", entry["key"] if kind in ("data_type", "access", "metadata_access") else ""),
+                entry.get("uri"),
+                entry.get("disclosure"),
+                tuple(entry.get("aliases", ())),
             )
+        names = listed.names()
+        out.append((listed, {_fold(n) for n in names}, {_loose(n) for n in names} - {""}))
+    with _lock:
+        _cache[key] = out
     return out
 
 
+# Brackets whose content qualifies a value ("制限共有（外部関係者と共有）", "公開 (open access)"): compared without it.
+# After NFKC, full-width （）［］ are the ASCII ones.
+_QUALIFIER = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕|〈[^〈〉]*〉|《[^《》]*》")
+_BRACKETS = re.compile(r"[()\[\]【】〔〕〈〉《》]")
+_QUOTES = str.maketrans("", "", '「」『』"“”')
+# The guideline writes the closed category both as 非共有・非公開 and as 非公開・非共有, and sheets use any of these
+# (after NFKC: ／ is /, ， is "," and the half-width ･ ､ are ・ 、).
+_SEPARATOR = re.compile(r"[・·/、,]")
+_PARTS = re.compile(r"[|・·/、,]")  # the separators and the "ja|en" bar: "公開/open access" is one value twice
+
+
+def _unbracketed(text: str) -> str:
+    """The value without its bracketed qualifiers and quotes; a value that is all brackets ("【制限共有】") keeps its
+    content."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    stripped = text
+    while True:  # innermost first, so that nested brackets go too
+        shorter = _QUALIFIER.sub("", stripped)
+        if shorter == stripped:
+            break
+        stripped = shorter
+    if stripped.strip():
+        return stripped
+    return _BRACKETS.sub("", text)
+
+
+def _loose(text: str) -> str:
+    """The lenient comparison form: `_fold`, without bracketed qualifiers, with its ・／/、 parts in a fixed order."""
+    folded = _fold(_unbracketed(text))
+    return "・".join(sorted(part for part in _SEPARATOR.split(folded) if part))
+
+
+def _qualifiers(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", text)
+    return [m.group(0)[1:-1] for m in _QUALIFIER.finditer(text) if m.group(0)[1:-1].strip()]
+
+
 def _lookup(kind: str, value: str) -> _Listed | None:
-    """The listed value spelled `value` (key, label, URI, alias), or either side of a "ja|en" pair."""
-    found = _lookup_one(kind, value)
+    """The listed value spelled `value` (key, label, URI, alias), read leniently (see `_read`)."""
+    return _read(kind, value)[0]
+
+
+def _read(kind: str, value: str) -> tuple[_Listed | None, str]:
+    """(the listed value `value` means, or None; why not, when it is not).
+
+    Tried in turn: the value as written (width, case and spaces aside); either side of a "ja|en" pair; the value
+    without bracketed qualifiers, its ・／/、 parts in any order; and a value made of parts that each name the same
+    listed value ("非公開・非共有", "公開/open access").  A qualifier naming a different listed value than the rest
+    ("公開 (metadata only access)") contradicts it: no answer.
+    """
+    if not value or not value.strip():
+        return None, ""
+    found = _match(kind, value, loose=False)
     if found is None and "|" in value:
         ja, en = split_pair(value)
-        found = (_lookup_one(kind, ja) if ja else None) or (_lookup_one(kind, en) if en else None)
-    return found
+        found = (_match(kind, ja, loose=False) if ja else None) or (_match(kind, en, loose=False) if en else None)
+    if found is None:
+        found = _match(kind, value, loose=True)
+    if found is None:
+        parts = [p for p in _PARTS.split(_unbracketed(value)) if p.strip()]
+        readings = {_match(kind, part, loose=True) for part in parts} if len(parts) > 1 else set()
+        if len(readings) == 1 and None not in readings:
+            found = readings.pop()
+        elif len(readings - {None}) > 1:
+            named = ", ".join(sorted(listed.key for listed in readings if listed is not None))
+            return None, f"its parts name different values ({named})"
+    if found is None:
+        return None, ""
+    for qualifier in _qualifiers(value):
+        other = _match(kind, qualifier, loose=True)
+        if other is not None and other.key != found.key:
+            return None, f"it says both {found.key} and, in brackets, {other.key}"
+    return found, ""
 
 
-def _lookup_one(kind: str, value: str) -> _Listed | None:
-    wanted = _fold(value)
-    for listed in _listed(kind):
-        names = [listed.key, listed.ja, listed.en, listed.uri or "", listed.extra or ""]
-        if kind in ("access", "metadata_access"):
-            names += _aliases(kind, listed.key)
-        if any(name and _fold(name) == wanted for name in names):
+def _match(kind: str, value: str, *, loose: bool) -> _Listed | None:
+    wanted = _loose(value) if loose else _fold(value)
+    if not wanted:
+        return None
+    for listed, folded, lenient in _index(kind):
+        if wanted in (lenient if loose else folded):
             return listed
     return None
-
-
-def _aliases(kind: str, key: str) -> list[str]:
-    for entry in _load("values.toml").get(kind, []):
-        if entry["key"] == key:
-            return list(entry.get("aliases", ()))
-    return []
 
 
 def parse_funder_label(label: str) -> tuple[str | None, str | None, str | None]:
@@ -255,8 +386,11 @@ def _split_pair_ja_first(cell: str) -> tuple[str, str]:
     return text, ""
 
 
-def entry_from_cells(cells: dict[str, str]) -> dict[str, Any]:
-    """A spreadsheet / CSV-report row (column key -> cell text) as an entry (GRDM key -> value)."""
+def entry_from_cells(cells: dict[str, str], problems: list[Problem] | None = None) -> dict[str, Any]:
+    """A spreadsheet / CSV-report row (column key -> cell text) as an entry (GRDM key -> value).
+
+    A cell that cannot be read is left out and noted in `problems`; without that list, it is a `RowError`.
+    """
     entry: dict[str, Any] = {}
     by_key = {c.key: c for c in columns()}
     names: list[tuple[str, str]] = []
@@ -275,7 +409,16 @@ def entry_from_cells(cells: dict[str, str]) -> dict[str, Any]:
         else:
             entry[column.grdm[0]] = text
     if len(numbers) > len(names) and any(numbers[len(names) :]):
-        raise RowError("creator_erad", f"{len(numbers)} researcher numbers for {len(names)} creator(s)")
+        problem = Problem(
+            "creator_erad",
+            (cells.get("creator_erad") or "").strip(),
+            f"gives {len(numbers)} researcher numbers for {len(names)} creator(s)",
+            "one e-Rad researcher number per creator, in the creators' order, separated by ';'",
+        )
+        if problems is None:
+            raise RowError(problem.column or "", problem.message, value=problem.value, expected=problem.expected)
+        problems.append(problem)
+        numbers = []  # which number belongs to whom cannot be told: none is kept
     entry["grdm-file:creators"] = [
         {"name_ja": ja, "name_en": en, "number": numbers[i] if i < len(numbers) else ""}
         for i, (ja, en) in enumerate(names)
@@ -292,7 +435,8 @@ _JA_FIRST = {"title", "description", "citation", "remarks", "repository"}
 
 @dataclass
 class Resolved:
-    """One entry resolved: the intermediate document (with its JPCOAR 2.0 record inside), and what is not published."""
+    """One entry resolved: the intermediate document (with its JPCOAR 2.0 record inside), what is not published, and
+    the values that could not be read (left out of both documents)."""
 
     document: etree._Element
     jpcoar: etree._Element
@@ -300,26 +444,62 @@ class Resolved:
     data_number: str | None
     disclosure: str | None
     private: dict[str, str]
+    problems: list[Problem] = field(default_factory=list)
 
     def raw(self) -> bytes:
-        """The stored raw record: the common items as read, with the JPCOAR 2.0 record mapped from them inside."""
+        """The stored raw record: the common items as read, a ``<ci:problem>`` for each value that could not be,
+        and the JPCOAR 2.0 record mapped from the readable values inside."""
         wrapper = etree.fromstring(etree.tostring(self.document))
+        for problem in self.problems:
+            wrapper.append(problem.element())
         wrapper.append(etree.fromstring(etree.tostring(self.jpcoar)))
         return etree.tostring(wrapper, encoding="UTF-8", xml_declaration=False)
 
 
-def _value(entry: dict[str, Any], key: str) -> str:
-    value = entry.get(key)
-    if isinstance(value, dict):
-        value = value.get("value")
-    if value is None:
-        return ""
-    if isinstance(value, (int, float)):
-        value = str(value)
-    if not isinstance(value, str):
-        raise RowError(_column_of(key), f"expected text, found {type(value).__name__}")
-    # control characters (pasted from other programs) cannot be stored in XML and carry no meaning
-    return _ILLEGAL_XML.sub("", value).strip()
+def problem_text(element: etree._Element) -> str:
+    """One line for a ``<ci:problem>``: where (file, row or entry, column), the value found, what is expected."""
+    where = element.get("file") or "(unknown file)"
+    if element.get("row"):
+        where += f": row {element.get('row')}"
+    elif element.get("entry"):
+        where += f": {element.get('entry')}"
+    ja, en = element.get("header-ja"), element.get("header-en")
+    if ja or en:
+        where += f", column {ja!r} ({en})"
+    elif element.get("column"):
+        where += f", column {element.get('column')!r}"
+    value = element.get("value") or ""
+    message = element.text or "cannot be read"
+    said = f"{value!r} {message}" if value else message
+    expected = element.get("expected")
+    return f"{where}: {said}" + (f"; expected {expected}" if expected else "")
+
+
+def reading_findings(root: etree._Element) -> list[Finding]:
+    """The ``<ci:problem>`` elements of a common-items wrapper as error findings (the record is then quarantined);
+    an empty list for any other document."""
+    if root.tag != _RECORD:  # one comparison for every record that is not a wrapper
+        return []
+    return [
+        finding(
+            "error",
+            "source",
+            problem_text(element),
+            path=element.get("column") or None,
+            value=element.get("value"),
+            rule="source.unreadable_value",
+        )
+        for element in root.iterchildren(_PROBLEM)
+    ]
+
+
+def _shown(value: Any) -> str:
+    """A JSON value as found, shortened, for a problem's `value`."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _column_of(grdm_key: str) -> str:
@@ -329,18 +509,47 @@ def _column_of(grdm_key: str) -> str:
     return grdm_key
 
 
-def _date(entry: dict[str, Any], key: str) -> str:
-    text = _value(entry, key)
-    if not text:
+_EXPECT_DATE = "a date that exists, written YYYY-MM-DD (or YYYY/MM/DD)"
+
+
+class _Reader:
+    """An entry's values as text; a value that cannot be read is noted as a problem and read as empty."""
+
+    def __init__(self, entry: dict[str, Any], problems: list[Problem]) -> None:
+        self.entry = entry
+        self.problems = problems
+
+    def problem(self, column: str | None, value: str, message: str, expected: str) -> None:
+        self.problems.append(Problem(column, value, message, expected))
+
+    def value(self, key: str, entry: dict[str, Any] | None = None) -> str:
+        value = (self.entry if entry is None else entry).get(key)
+        if isinstance(value, dict):
+            value = value.get("value")
+        if value is None:
+            return ""
+        if isinstance(value, (int, float)):
+            value = str(value)
+        if not isinstance(value, str):
+            self.problem(_column_of(key), _shown(value), f"is a {type(value).__name__}, not a text", "a text value")
+            return ""
+        # control characters (pasted from other programs) cannot be stored in XML and carry no meaning
+        return _ILLEGAL_XML.sub("", value).strip()
+
+    def date(self, key: str) -> str:
+        text = self.value(key)
+        if not text:
+            return ""
+        day = text.split("T")[0].split(" ")[0]
+        match = _DATE.match(unicodedata.normalize("NFKC", day))
+        if match:
+            try:
+                return date(int(match.group(1)), int(match.group(2)), int(match.group(3))).isoformat()
+            except ValueError:
+                self.problem(_column_of(key), text, "is not a date: that day does not exist", _EXPECT_DATE)
+                return ""
+        self.problem(_column_of(key), text, "is not a date (YYYY-MM-DD)", _EXPECT_DATE)
         return ""
-    text = text.split("T")[0].split(" ")[0]
-    match = _DATE.match(text)
-    if match:
-        try:
-            return date(int(match.group(1)), int(match.group(2)), int(match.group(3))).isoformat()
-        except ValueError:
-            pass
-    raise RowError(_column_of(key), f"{_value(entry, key)!r} is not a date (YYYY-MM-DD)")
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
@@ -363,69 +572,64 @@ def _text_lang(text: str) -> str:
     return "ja" if _JAPANESE.search(text) else "en"
 
 
-def resolve(entry: dict[str, Any], *, identifier: str | None = None) -> Resolved:
-    """Resolve an entry's values against the value lists and map it to JPCOAR 2.0 (RowError on a bad value)."""
-    doc = etree.Element(f"{{{CI}}}record", nsmap={"ci": CI})
+def resolve(entry: dict[str, Any], *, identifier: str | None = None, problems: list[Problem] | None = None) -> Resolved:
+    """Resolve an entry's values against the value lists and map it to JPCOAR 2.0.
+
+    A value that cannot be read is left out and listed in `Resolved.problems` (after the `problems` given, those
+    found while reading the cells); the rest of the entry is resolved all the same.
+    """
+    found: list[Problem] = list(problems or ())
+    r = _Reader(entry, found)
+    doc = etree.Element(_RECORD, nsmap={"ci": CI})
     if identifier:
         doc.set("identifier", identifier)
 
-    _funder(doc, _value(entry, "funder"))
-    code = _value(entry, "funding-stream-code")
+    _funder(doc, r.value("funder"))
+    code = r.value("funding-stream-code")
     if code:
         _sub(doc, "fundingStreamCode", code)
-    _pair(doc, "program", _value(entry, "program-name-ja"), _value(entry, "program-name-en"))
-    project = _value(entry, "japan-grant-number")
+    _pair(doc, "program", r.value("program-name-ja"), r.value("program-name-en"))
+    project = r.value("japan-grant-number")
     if project:
         _sub(doc, "grantNumber", project)
-    _pair(doc, "project", _value(entry, "project-name-ja"), _value(entry, "project-name-en"))
-    data_number = _value(entry, "grdm-file:data-number")
+    _pair(doc, "project", r.value("project-name-ja"), r.value("project-name-en"))
+    data_number = r.value("grdm-file:data-number")
     if data_number:
         _sub(doc, "dataNumber", data_number)
-    _pair(doc, "title", _value(entry, "grdm-file:title-ja"), _value(entry, "grdm-file:title-en"))
-    issued = _date(entry, "grdm-file:date-issued-updated")
+    _pair(doc, "title", r.value("grdm-file:title-ja"), r.value("grdm-file:title-en"))
+    issued = r.date("grdm-file:date-issued-updated")
     if issued:
         _sub(doc, "issued", issued)
-    _pair(
-        doc,
-        "description",
-        _value(entry, "grdm-file:data-description-ja"),
-        _value(entry, "grdm-file:data-description-en"),
-    )
-    _field(doc, entry)
-    _data_type(doc, _value(entry, "grdm-file:data-type"))
-    size = _value(entry, "grdm-file:file-size")
+    _pair(doc, "description", r.value("grdm-file:data-description-ja"), r.value("grdm-file:data-description-en"))
+    _field(doc, r)
+    _data_type(doc, r)
+    size = r.value("grdm-file:file-size")
     if size:
         _sub(doc, "size", size)
-    _rights(doc, entry)
-    access = _access(doc, _value(entry, "grdm-file:access-rights"))
-    available = _date(entry, "grdm-file:available-date")
+    _rights(doc, r)
+    _access(doc, r)
+    # without it, an embargoed record is quarantined by the Annex-3 check with its reason; the row itself is readable
+    available = r.date("grdm-file:available-date")
     if available:
         _sub(doc, "available", available)
-    elif access == "embargoed access":
-        pass  # the Annex-3 check quarantines it with its reason; the row itself is readable
-    _pair(
-        doc,
-        "repository",
-        _value(entry, "grdm-file:repo-information-ja"),
-        _value(entry, "grdm-file:repo-information-en"),
-    )
-    link = _value(entry, "grdm-file:repo-url-doi-link")
+    _pair(doc, "repository", r.value("grdm-file:repo-information-ja"), r.value("grdm-file:repo-information-en"))
+    link = r.value("grdm-file:repo-url-doi-link")
     if link:
         _sub(doc, "link", link, type=_link_type(link))
-    _creators(doc, entry.get("grdm-file:creators"))
-    _hosting(doc, entry)
-    _manager(doc, entry)
-    _contact(doc, entry)
-    disclosure = _metadata_access(doc, _value(entry, "grdm-file:metadata-access-rights"))
+    _creators(doc, r)
+    _hosting(doc, r)
+    _manager(doc, r)
+    _contact(doc, r)
+    disclosure = _metadata_access(doc, r)
 
     private = {}
     for lang in ("ja", "en"):
-        remark = _value(entry, f"grdm-file:remarks-{lang}")
+        remark = r.value(f"grdm-file:remarks-{lang}")
         if remark:
             private[f"remarks_{lang}"] = remark
     transform = crosswalk._stylesheet(STYLESHEET)
     jpcoar = crosswalk._run(transform, doc, "mapping common items to jpcoar_2.0")
-    return Resolved(doc, jpcoar, project or None, data_number or None, disclosure, private)
+    return Resolved(doc, jpcoar, project or None, data_number or None, disclosure, private, found)
 
 
 def _funder(doc: etree._Element, value: str) -> None:
@@ -445,13 +649,17 @@ def _funder(doc: etree._Element, value: str) -> None:
     _pair(funder, "name", ja or "", en or "")
 
 
-def _field(doc: etree._Element, entry: dict[str, Any]) -> None:
-    value = _value(entry, "grdm-file:data-research-field")
+def _why(reason: str) -> str:
+    return f" ({reason})" if reason else ""
+
+
+def _field(doc: etree._Element, r: _Reader) -> None:
+    value = r.value("grdm-file:data-research-field")
     if value == "project":  # GakuNin RDM: "the research field of the project"
-        value = _value(entry, "project-research-field")
+        value = r.value("project-research-field")
     if not value:
         return
-    listed = _lookup("field", value)
+    listed, reason = _read("field", value)
     if listed is None and "|" in value:
         ja, en = split_pair(value)
         listed = _lookup("field", ja) or _lookup("field", en)
@@ -459,29 +667,47 @@ def _field(doc: etree._Element, entry: dict[str, Any]) -> None:
             _pair(doc, "field", ja, en)  # a field outside the e-Rad list (a repository's own): kept as written
             return
     if listed is None:
-        raise RowError("research_field", f"{value!r} is not an e-Rad research field (code or label)")
+        r.problem(
+            "research_field",
+            value,
+            "is not an e-Rad research field" + _why(reason),
+            "an e-Rad research field: its code (189) or its label (ライフサイエンス, Life Science), or 'ja|en' for a "
+            "field of the repository's own",
+        )
+        return
     _sub(doc, "field", listed.ja, lang="ja", code=listed.key)
     _sub(doc, "field", listed.en, lang="en", code=listed.key)
 
 
-def _data_type(doc: etree._Element, value: str) -> None:
-    listed = _lookup("data_type", value or "dataset")
+def _data_type(doc: etree._Element, r: _Reader) -> None:
+    value = r.value("grdm-file:data-type")
+    listed, reason = _read("data_type", value or "dataset")
     if listed is None:
-        raise RowError("data_type", f"{value!r} is not a data type of the JPCOAR vocabulary")
+        r.problem(
+            "data_type",
+            value,
+            "is not a data type of the JPCOAR vocabulary" + _why(reason),
+            "a JPCOAR data type: its name (experimental data), its Japanese label (実験データ) or its COAR URI",
+        )
+        return
     _sub(doc, "dataType", listed.key, uri=listed.uri or "")
 
 
-def _rights(doc: etree._Element, entry: dict[str, Any]) -> None:
-    free = _value(entry, "grdm-file:data-policy-free")
+def _rights(doc: etree._Element, r: _Reader) -> None:
+    free = r.value("grdm-file:data-policy-free")
     if free:
-        listed = _lookup("policy", free)
-        if listed is None and "|" in free:
-            listed = _lookup("policy", split_pair(free)[0]) or _lookup("policy", split_pair(free)[1])
+        listed, reason = _read("policy", free)
         if listed is None:
-            raise RowError("policy_free", f"{free!r} is not one of free / consideration (無償 / 有償)")
-        _sub(doc, "rights", listed.ja, lang="ja")
-        _sub(doc, "rights", listed.en, lang="en")
-    licence = _value(entry, "grdm-file:data-policy-license")
+            r.problem(
+                "policy_free",
+                free,
+                "is not one of free / consideration" + _why(reason),
+                "無償 (free) or 有償 (consideration)",
+            )
+        else:
+            _sub(doc, "rights", listed.ja, lang="ja")
+            _sub(doc, "rights", listed.en, lang="en")
+    licence = r.value("grdm-file:data-policy-license")
     if licence:
         listed = _lookup("license", licence)
         if listed is not None:
@@ -492,31 +718,49 @@ def _rights(doc: etree._Element, entry: dict[str, Any]) -> None:
             _sub(doc, "rights", licence, lang="en", uri=licence)
         else:
             _sub(doc, "rights", licence, lang=_text_lang(licence))
-    _pair(doc, "rights", _value(entry, "grdm-file:data-policy-cite-ja"), _value(entry, "grdm-file:data-policy-cite-en"))
+    _pair(doc, "rights", r.value("grdm-file:data-policy-cite-ja"), r.value("grdm-file:data-policy-cite-en"))
 
 
-def _access(doc: etree._Element, value: str) -> str | None:
+def _choices(kind: str) -> str:
+    """The listed values of a kind as the guideline names them, for "expected ..." (the list is data)."""
+    return ", ".join(f"{listed.ja} ({listed.key})" if listed.ja else listed.key for listed in _listed(kind))
+
+
+def _access(doc: etree._Element, r: _Reader) -> None:
+    value = r.value("grdm-file:access-rights")
     if not value:
-        return None
-    listed = _lookup("access", value)
+        return
+    listed, reason = _read("access", value)
     if listed is None:
-        raise RowError(
+        if _lookup("access_undecided", value) is not None:
+            # AMED's "その他（未定など）": not chosen yet; counting it under any right would be a guess
+            message = "is not a data access right: it says the access right is not decided yet"
+        else:
+            message = "is not a data access right" + _why(reason)
+        r.problem(
             "access_rights",
-            f"{value!r} is not a data access right (open / restricted / metadata only / embargoed access, or an AMED "
-            "sharing level)",
+            value,
+            message,
+            f"one of {_choices('access')}, or another spelling listed in mappings/commonitems/values.toml "
+            "(AMED's sharing levels included)",
         )
+        return
     _sub(doc, "access", listed.key, uri=listed.uri or "")
-    return listed.key
 
 
-def _metadata_access(doc: etree._Element, value: str) -> str | None:
+def _metadata_access(doc: etree._Element, r: _Reader) -> str | None:
+    value = r.value("grdm-file:metadata-access-rights")
     if not value:
         return None
-    listed = _lookup("metadata_access", value)
+    listed, reason = _read("metadata_access", value)
     if listed is None:
-        raise RowError(
-            "metadata_access", f"{value!r} is not a metadata access right (open / restricted / closed access)"
+        r.problem(
+            "metadata_access",
+            value,
+            "is not a metadata access right" + _why(reason),
+            f"one of {_choices('metadata_access')}",
         )
+        return None
     _sub(doc, "metadataAccess", listed.key)
     return listed.extra
 
@@ -530,33 +774,49 @@ def _link_type(link: str) -> str:
     return "URI"
 
 
-def _creators(doc: etree._Element, creators: Any) -> None:
+def _creators(doc: etree._Element, r: _Reader) -> None:
+    creators = r.entry.get("grdm-file:creators")
     if isinstance(creators, dict):
         creators = creators.get("value")
     if creators in (None, ""):
         return
     if not isinstance(creators, list):
-        raise RowError("creators", "creators must be a list")
+        r.problem(
+            "creators", _shown(creators), "is not a list of creators", "a list of creators (name_ja, name_en, number)"
+        )
+        return
     for index, creator in enumerate(creators, 1):
         if not isinstance(creator, dict):
-            raise RowError("creators", f"creator {index} is not an object")
+            r.problem(
+                "creators",
+                _shown(creator),
+                f"(creator {index}) is not a creator",
+                "an object with name_ja, name_en, number",
+            )
+            continue
         # GakuNin RDM writes both name_ja and name-ja (see reference/grdm/README.md)
         norm = {str(k).replace("-", "_"): v for k, v in creator.items()}
-        ja, en = _value(norm, "name_ja"), _value(norm, "name_en")
-        number = _value(norm, "number")
+        ja, en = r.value("name_ja", norm), r.value("name_en", norm)
+        number = r.value("number", norm)
+        if number and not re.fullmatch(r"[0-9A-Za-z\-]+", number):
+            r.problem(
+                "creator_erad",
+                number,
+                f"(creator {index}) is not an e-Rad researcher number",
+                "an e-Rad researcher number (digits, letters and '-')",
+            )
+            number = ""
         if not (ja or en or number):
             continue
         element = _sub(doc, "creator")
         _pair(element, "name", ja, en)
         if number:
-            if not re.fullmatch(r"[0-9A-Za-z\-]+", number):
-                raise RowError("creator_erad", f"{number!r} is not an e-Rad researcher number")
             _sub(element, "erad", number)
 
 
-def _hosting(doc: etree._Element, entry: dict[str, Any]) -> None:
-    ja, en = _value(entry, "grdm-file:hosting-inst-ja"), _value(entry, "grdm-file:hosting-inst-en")
-    ror = _value(entry, "grdm-file:hosting-inst-id")
+def _hosting(doc: etree._Element, r: _Reader) -> None:
+    ja, en = r.value("grdm-file:hosting-inst-ja"), r.value("grdm-file:hosting-inst-en")
+    ror = r.value("grdm-file:hosting-inst-id")
     if not (ja or en or ror):
         return
     element = _sub(doc, "hostingInstitution")
@@ -567,13 +827,13 @@ def _hosting(doc: etree._Element, entry: dict[str, Any]) -> None:
         _sub(element, "ror", ror)
 
 
-def _manager(doc: etree._Element, entry: dict[str, Any]) -> None:
-    ja, en = _value(entry, "grdm-file:data-man-name-ja"), _value(entry, "grdm-file:data-man-name-en")
-    number = _value(entry, "grdm-file:data-man-number")
+def _manager(doc: etree._Element, r: _Reader) -> None:
+    ja, en = r.value("grdm-file:data-man-name-ja"), r.value("grdm-file:data-man-name-en")
+    number = r.value("grdm-file:data-man-number")
     if not (ja or en or number):
         return
     attrs = {}
-    kind = _value(entry, "grdm-file:data-man-type")
+    kind = r.value("grdm-file:data-man-type")
     if kind:
         attrs["type"] = kind
     element = _sub(doc, "dataManager", **attrs)
@@ -582,17 +842,15 @@ def _manager(doc: etree._Element, entry: dict[str, Any]) -> None:
         _sub(element, "erad", number)
 
 
-def _contact(doc: etree._Element, entry: dict[str, Any]) -> None:
+def _contact(doc: etree._Element, r: _Reader) -> None:
     """Annex 3 item 15: an e-mail address, or else the organisation, address and phone, as one free text."""
-    email = _value(entry, "grdm-file:data-man-email")
+    email = r.value("grdm-file:data-man-email")
     if email and not _EMAIL.match(email):
-        raise RowError("contact_email", f"{email!r} is not an e-mail address")
-    tel = _value(entry, "grdm-file:data-man-tel")
+        r.problem("contact_email", email, "is not an e-mail address", "an e-mail address (name@example.ac.jp)")
+        email = ""
+    tel = r.value("grdm-file:data-man-tel")
     parts = {
-        lang: [
-            _value(entry, f"grdm-file:data-man-org-{lang}"),
-            _value(entry, f"grdm-file:data-man-address-{lang}"),
-        ]
+        lang: [r.value(f"grdm-file:data-man-org-{lang}"), r.value(f"grdm-file:data-man-address-{lang}")]
         for lang in ("ja", "en")
     }
     details = _sub(doc, "contactDetails")

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -26,6 +27,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from gateway.compression import CompressedJSON, CompressedXML
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -69,8 +72,16 @@ class HarvestRun(Base):
     records_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     records_deleted: Mapped[int] = mapped_column(Integer, default=0)
     records_failed: Mapped[int] = mapped_column(Integer, default=0)
+    #: listed again after the list was restarted, already stored by this run (applied once)
+    records_repeated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: records of this run's list held as quarantined
+    records_held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     requests: Mapped[int] = mapped_column(Integer, default=0)
     retries: Mapped[int] = mapped_column(Integer, default=0)
+    #: lists started again from the run's checkpoint (expired tokens, lists that kept ending early)
+    restarts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: pages read record by record around a broken record, and pages with characters XML forbids removed
+    repairs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     checkpoint: Mapped[str | None] = mapped_column(Text)
@@ -89,7 +100,7 @@ class Record(Base):
     source_identifier: Mapped[str] = mapped_column(String(1024))
     local_id: Mapped[str] = mapped_column(String(1200), unique=True)
     raw_format: Mapped[str | None] = mapped_column(String(32))
-    raw_xml: Mapped[bytes | None] = mapped_column(LargeBinary)
+    raw_xml: Mapped[bytes | None] = mapped_column(CompressedXML)
     raw_hash: Mapped[str | None] = mapped_column(String(64))
     source_datestamp: Mapped[str | None] = mapped_column(String(32))
     source_sets: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -99,11 +110,11 @@ class Record(Base):
     disclosure: Mapped[str] = mapped_column(String(16))  # public | shared | private | unknown
     # Values that are never published (remarks, 備考): kept for reports, never rendered.
     private: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    canonical_xml: Mapped[bytes | None] = mapped_column(LargeBinary)
+    canonical_xml: Mapped[bytes | None] = mapped_column(CompressedXML)
     status: Mapped[str] = mapped_column(String(16))  # published | withheld | quarantined | deleted
     status_reason: Mapped[str | None] = mapped_column(Text)
     findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    annex3: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    annex3: Mapped[dict[str, Any]] = mapped_column(CompressedJSON, default=dict)
     title: Mapped[str | None] = mapped_column(Text)
     resource_type: Mapped[str | None] = mapped_column(String(255))
     access_right: Mapped[str | None] = mapped_column(String(32))
@@ -153,7 +164,7 @@ class Published(Base):
     datestamp: Mapped[datetime] = mapped_column(DateTime)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str | None] = mapped_column(String(64))
-    about_xml: Mapped[bytes | None] = mapped_column(LargeBinary)
+    about_xml: Mapped[bytes | None] = mapped_column(CompressedXML)
     #: the publication change (a `publication_changes` id) that last wrote this row: a list walk remembers the last
     #: change it could see, so a record changed while it runs is recognised exactly, whatever the clocks say
     change: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -182,7 +193,7 @@ class PublishedFormat(Base):
 
     published_id: Mapped[int] = mapped_column(ForeignKey("published.id", ondelete="CASCADE"), primary_key=True)
     prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
-    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    xml: Mapped[bytes] = mapped_column(CompressedXML)
 
 
 class PublishedSet(Base):
@@ -201,6 +212,16 @@ class OaiSet(Base):
 
     set_spec: Mapped[str] = mapped_column(String(255), primary_key=True)
     name: Mapped[str] = mapped_column(Text)
+
+
+class CompressionDictionary(Base):
+    """A zstd dictionary trained on this installation's records (gateway.compression); never changed or removed."""
+
+    __tablename__ = "compression_dictionaries"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # the zstd dictionary id
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Setting(Base):

@@ -2,9 +2,12 @@
 
 Columns are recognised by header, in Japanese or English (mappings/commonitems/projects.toml), never by position.
 CSV may be UTF-8 with or without a byte-order mark, or CP932 as Japanese Excel writes it; an .xlsx date cell is a
-date. The whole file is read and every row checked before anything is stored, and the rows are stored in one
-transaction: a bad row (named with its file, row and column) leaves every stored project as it was. Re-importing a
-project (the same Japan Grant Number) updates it; projects not in the file are kept.
+date. The whole file is read and every row checked before anything is stored, and the good rows are stored in one
+transaction. A row that cannot be read (a malformed date or Japan Grant Number, an end before the start, a number
+already in an earlier row) is *held*: reported with its file, row, column, value and what is expected, and not stored;
+the other rows are imported. A file that cannot be read at all (not a workbook, a broken encoding, no header row, an
+unknown or missing column) is a `ProjectImportError` and changes nothing. Re-importing a project (the same Japan Grant
+Number) updates it; projects not in the file are kept.
 
 The registration-deadline report (`gateway.reports.deadlines`) uses these periods; a `[[projects]]` entry in the
 configuration with the same Japan Grant Number wins.
@@ -26,7 +29,17 @@ from gateway import commonitems, crosswalk
 from gateway.db import transaction, utcnow
 from gateway.models import Project
 
-__all__ = ["ORIGIN_DMP", "HeaderColumn", "ImportResult", "ProjectImportError", "import_file", "read_file", "stored"]
+__all__ = [
+    "ORIGIN_DMP",
+    "HeaderColumn",
+    "HeldRow",
+    "ImportResult",
+    "ProjectImportError",
+    "Sheet",
+    "import_file",
+    "read_file",
+    "stored",
+]
 
 ORIGIN_DMP = "dmp"
 SUFFIXES = (".xlsx", ".csv")
@@ -62,14 +75,45 @@ class ProjectRow:
 
 
 @dataclass(frozen=True)
+class HeldRow:
+    """A row of a DMP sheet that was not imported, and why: `column` is the header as the file writes it."""
+
+    file: str
+    row: int
+    column: str | None
+    value: str
+    message: str  # what is wrong with `value` ("is not a date"), or a sentence of its own when `value` is empty
+    expected: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: row {self.row}" + (f", column {self.column!r}" if self.column else "")
+        said = f"{self.value!r} {self.message}" if self.value else self.message
+        return f"{where}: {said}; expected {self.expected}"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """What a DMP sheet gives: the projects of its good rows, and the rows held with errors."""
+
+    rows: list[ProjectRow]
+    held: list[HeldRow]
+
+
+@dataclass(frozen=True)
 class ImportResult:
     added: int
     updated: int
     unchanged: int
+    held: tuple[HeldRow, ...] = ()
 
     @property
     def total(self) -> int:
         return self.added + self.updated + self.unchanged
+
+    @property
+    def held_rows(self) -> int:
+        """Rows held (a row with several errors counts once)."""
+        return len({h.row for h in self.held})
 
 
 def _table() -> tuple[list[HeaderColumn], list[str]]:
@@ -139,9 +183,15 @@ def _letter(position: int) -> str:
     return get_column_letter(position + 1)
 
 
+_EXPECTED = {
+    "jgn": "a Japan Grant Number: JP + the systematic number (JP22H00001), or JPCACAA + 8 digits",
+    "date": "a date that exists, written YYYY-MM-DD (or YYYY/MM/DD), or an Excel date cell",
+}
+
+
 def _jgn(value: str) -> str:
     if not (_JGN.match(value) and (not value.startswith("JPCACAA") or _JGN_FOOD_SAFETY.match(value))):
-        raise ValueError(f"{value!r} is not a Japan Grant Number (JP + the systematic number, or JPCACAA + 8 digits)")
+        raise ValueError("is not a Japan Grant Number")
     return value
 
 
@@ -151,8 +201,8 @@ def _date(value: str) -> date:
         try:
             return date(int(match[1]), int(match[3]), int(match[4]))
         except ValueError:
-            pass
-    raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+            raise ValueError("is not a date: that day does not exist") from None
+    raise ValueError("is not a date (YYYY-MM-DD)")
 
 
 def _rows(data: bytes, what: str) -> list[list[str]]:
@@ -164,8 +214,12 @@ def _rows(data: bytes, what: str) -> list[list[str]]:
         raise ProjectImportError(str(exc)) from None
 
 
-def parse(data: bytes, what: str) -> list[ProjectRow]:
-    """Every project of a DMP sheet, checked; `what` (the file name) starts every error message."""
+def parse(data: bytes, what: str) -> Sheet:
+    """Every project of a DMP sheet, checked; `what` (the file name) starts every message.
+
+    A row with an error is held (in `Sheet.held`, one entry per error); only a file that cannot be read at all raises
+    `ProjectImportError`.
+    """
     rows = _rows(data, what)
     first = 0
     while first < len(rows) and not any((c or "").strip() for c in rows[first]):
@@ -173,11 +227,14 @@ def parse(data: bytes, what: str) -> list[ProjectRow]:
     if first == len(rows):
         raise ProjectImportError(f"{what}: no header row")
     header = _header_map(rows[first], what, first + 1)
+    headers = {column.key: text for column, text in header.values()}
     out: list[ProjectRow] = []
+    held: list[HeldRow] = []
     where_jgn: dict[str, int] = {}
     for number, row in enumerate(rows[first + 1 :], first + 2):
         if not any((c or "").strip() for c in row):
             continue
+        problems: list[HeldRow] = []
         values: dict[str, Any] = {}
         for position, (column, text) in header.items():
             raw = (row[position] if position < len(row) else "").strip()
@@ -186,7 +243,7 @@ def parse(data: bytes, what: str) -> list[ProjectRow]:
             try:
                 if not raw:
                     if column.required:
-                        raise ValueError("is empty")
+                        raise ValueError("the cell is empty")
                     continue
                 if column.kind == "jgn":
                     values[column.key] = _jgn(raw)
@@ -197,23 +254,55 @@ def parse(data: bytes, what: str) -> list[ProjectRow]:
                 else:
                     values[column.key] = raw
             except ValueError as exc:
-                raise ProjectImportError(f"{what}: row {number}, column {text!r}: {exc}") from None
+                problems.append(
+                    HeldRow(
+                        what,
+                        number,
+                        text,
+                        raw,
+                        str(exc),
+                        _EXPECTED.get(column.kind, "a value (the column is required)"),
+                    )
+                )
         extra = [i for i in range(len(row)) if i >= len(rows[first]) and (row[i] or "").strip()]
         if extra:
-            raise ProjectImportError(f"{what}: row {number}, column {_letter(extra[0])}: a value without a header")
-        headers = {column.key: text for column, text in header.values()}
-        start, end = values["start"], values["end"]
-        if end < start:
-            raise ProjectImportError(
-                f"{what}: row {number}, column {headers['end']!r}: {end.isoformat()} is before the start date "
-                f"{start.isoformat()}"
+            problems.append(
+                HeldRow(
+                    what,
+                    number,
+                    _letter(extra[0]),
+                    str(row[extra[0]]),
+                    "is a value without a header",
+                    "no values to the right of the last header",
+                )
             )
-        jgn = values["jgn"]
-        if jgn in where_jgn:
-            raise ProjectImportError(
-                f"{what}: row {number}, column {headers['jgn']!r}: {jgn} is already in row {where_jgn[jgn]}"
+        start, end = values.get("start"), values.get("end")
+        if start is not None and end is not None and end < start:
+            problems.append(
+                HeldRow(
+                    what,
+                    number,
+                    headers["end"],
+                    end.isoformat(),
+                    f"is before the start date {start.isoformat()}",
+                    "an end date on or after the start date",
+                )
             )
-        where_jgn[jgn] = number
+        jgn = values.get("jgn")
+        if jgn is not None:
+            if jgn in where_jgn:
+                # which of the two rows is right cannot be told: the first stays as it is, the second is held
+                problems.append(
+                    HeldRow(
+                        what, number, headers["jgn"], jgn, f"is already in row {where_jgn[jgn]}", "a number used once"
+                    )
+                )
+            else:
+                where_jgn[jgn] = number
+        if problems:
+            held.extend(problems)
+            continue
+        assert jgn is not None and start is not None and end is not None  # required columns, checked above
         name_ja, name_en = values.get("name", ("", ""))
         name_en = values.get("name_en") or name_en
         out.append(
@@ -228,10 +317,10 @@ def parse(data: bytes, what: str) -> list[ProjectRow]:
                 end=end,
             )
         )
-    return out
+    return Sheet(rows=out, held=held)
 
 
-def read_file(path: Path) -> list[ProjectRow]:
+def read_file(path: Path) -> Sheet:
     from gateway.harvest.spreadsheet import InputError
     from gateway.harvest.spreadsheet import read_file as read_bytes
 
@@ -245,9 +334,11 @@ def read_file(path: Path) -> list[ProjectRow]:
 
 
 def import_file(sessions: sessionmaker[Session], path: Path, *, now: datetime | None = None) -> ImportResult:
-    """Read and check the whole file, then add or update its projects in one transaction."""
-    rows = read_file(path)
-    return store(sessions, rows, file_name=path.name, now=now)
+    """Read and check the whole file, then add or update the projects of its good rows in one transaction; the rows
+    held with errors are in `ImportResult.held`."""
+    sheet = read_file(path)
+    result = store(sessions, sheet.rows, file_name=path.name, now=now)
+    return ImportResult(result.added, result.updated, result.unchanged, tuple(sheet.held))
 
 
 def store(

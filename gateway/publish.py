@@ -9,12 +9,13 @@ any response, not even as a deleted header.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from gateway.models import OaiSet, PublicationChange, Published, PublishedFormat, PublishedSet, Record
@@ -87,6 +88,17 @@ class Entry(NamedTuple):
     about: bytes | None
 
 
+class Publication(NamedTuple):
+    """What publishing needs of one record: its id, local id and status, and (when published) what to serve."""
+
+    record_id: int
+    local_id: str
+    status: str
+    outputs: dict[str, bytes] | None
+    sets: dict[str, str] | None
+    about: bytes | None
+
+
 def sync(
     session: Session,
     record: Record,
@@ -103,99 +115,144 @@ def sync(
 
 
 def sync_many(session: Session, entries: list[Entry], *, repository_identifier: str, now: datetime) -> list[str]:
-    """`sync` for many records (each at most once) in a few statements: one query for their rows in `published`,
-    one flush for the new rows, one delete per table for replaced renderings, one bulk insert per table."""
-    ids = [entry.record.id for entry in entries]
-    pubs: dict[int, Published] = {}
-    for start in range(0, len(ids), 500):
-        pubs.update(
-            (pub.record_id, pub)
-            for pub in session.scalars(select(Published).where(Published.record_id.in_(ids[start : start + 500])))
+    """`sync` for many records (each at most once): `write_page` for ORM records."""
+    session.flush()  # the records need their ids
+    work = [Publication(e.record.id, e.record.local_id, e.record.status, e.outputs, e.sets, e.about) for e in entries]
+    return write_page(session, work, repository_identifier=repository_identifier, now=now)
+
+
+_P = Published.__table__
+_F = PublishedFormat.__table__
+_S = PublishedSet.__table__
+_CHANGES = PublicationChange.__table__
+_CHUNK = 500
+
+
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def write_page(
+    session: Session, entries: list[Publication], *, repository_identifier: str, now: datetime
+) -> list[str]:
+    """Bring `published` in line with each record's status, for a page of records (each at most once), in a few
+    statements whatever the page's size: one query for their rows, one insert per table, one executemany update.
+
+    Returns each record's outcome: 'published', 'updated', 'deleted' or 'unchanged'.
+    """
+    existing: dict[int, Any] = {}
+    for ids in _chunks([entry.record_id for entry in entries]):
+        rows = session.execute(
+            select(_P.c.id, _P.c.record_id, _P.c.oai_identifier, _P.c.datestamp, _P.c.deleted, _P.c.content_hash)
+            .where(_P.c.record_id.in_(ids))
         )
+        existing.update((row.record_id, row) for row in rows)
     outcomes: list[str] = []
-    clear_formats: list[int] = []
-    clear_sets: list[int] = []
-    written: list[tuple[Published, dict[str, bytes], dict[str, str]]] = []
-    set_names: dict[str, str] = {}
-    for record, outputs, sets, about in entries:
-        pub = pubs.get(record.id)
-        if record.status == PUBLISHED:
-            assert outputs is not None and sets is not None, "a published record needs its outputs and sets"
-            digest = content_hash(outputs, sets, about)
-            if pub is not None and not pub.deleted and pub.content_hash == digest:
+    new: list[tuple[Publication, str, str]] = []  # (entry, oai identifier, content hash)
+    updated: list[tuple[Publication, Any, str]] = []  # (entry, its published row, content hash)
+    gone: list[Any] = []  # published rows of records no longer publishable
+    for entry in entries:
+        row = existing.get(entry.record_id)
+        if entry.status == PUBLISHED:
+            assert entry.outputs is not None and entry.sets is not None, "a published record needs outputs and sets"
+            digest = content_hash(entry.outputs, entry.sets, entry.about)
+            if row is not None and not row.deleted and row.content_hash == digest:
                 outcomes.append("unchanged")
-                continue
-            outcome = "updated" if pub is not None else "published"
-            if pub is None:
-                pub = Published(
-                    record_id=record.id,
-                    oai_identifier=oai_identifier(repository_identifier, record.local_id),
-                    datestamp=now,
-                    deleted=False,
-                )
-                session.add(pub)
+            elif row is None:
+                new.append((entry, oai_identifier(repository_identifier, entry.local_id), digest))
+                outcomes.append("published")
             else:
-                clear_formats.append(pub.id)
-                clear_sets.append(pub.id)
-            pub.datestamp = _after(pub.datestamp, now) if outcome == "updated" else now
-            pub.deleted = False
-            pub.content_hash = digest
-            pub.about_xml = about
-            written.append((pub, outputs, sets))
-            set_names.update(sets)
-            outcomes.append(outcome)
-        elif pub is not None and not pub.deleted:
-            pub.deleted = True
-            pub.datestamp = _after(pub.datestamp, now)
-            pub.content_hash = None
-            pub.about_xml = None
-            clear_formats.append(pub.id)
+                updated.append((entry, row, digest))
+                outcomes.append("updated")
+        elif row is not None and not row.deleted:
+            gone.append(row)
             outcomes.append("deleted")
         else:
             outcomes.append("unchanged")
-    changed = [pub for pub, _, _ in written] + [
-        pubs[e.record.id] for e, o in zip(entries, outcomes, strict=True) if o == "deleted"
-    ]
-    if changed:
-        # One change number for the whole batch, taken when it is written: walks that began before see it as new.
-        mark = PublicationChange(made_at=now)
-        session.add(mark)
-        session.flush()
-        for pub in changed:
-            pub.change = mark.id
-        # The header as the provider serves it; a persistent deleted record keeps the sets it had.
-        for pub, _, sets in written:
-            pub.header_xml = header(pub.oai_identifier, pub.datestamp, False, sorted(sets)).encode("utf-8")
-        gone = changed[len(written) :]
-        kept_sets: dict[int, list[str]] = {pub.id: [] for pub in gone}
-        for start in range(0, len(gone), 500):
-            rows = session.execute(
-                select(PublishedSet.published_id, PublishedSet.set_spec)
-                .where(PublishedSet.published_id.in_([pub.id for pub in gone[start : start + 500]]))
-                .order_by(PublishedSet.published_id, PublishedSet.set_spec)
-            )
-            for published_id, spec in rows:
-                kept_sets[published_id].append(spec)
-        for pub in gone:
-            pub.header_xml = header(pub.oai_identifier, pub.datestamp, True, kept_sets[pub.id]).encode("utf-8")
-    for model, pub_ids in ((PublishedFormat, clear_formats), (PublishedSet, clear_sets)):
-        for start in range(0, len(pub_ids), 500):
-            session.execute(
-                delete(model)
-                .where(model.published_id.in_(pub_ids[start : start + 500]))
-                .execution_options(synchronize_session=False)
-            )
-    if written:
-        session.flush()  # the new rows of `published` get their ids
-        format_rows = [
-            {"published_id": p.id, "prefix": k, "xml": x} for p, outputs, _ in written for k, x in outputs.items()
+    if not (new or updated or gone):
+        return outcomes
+    # One change number for the whole page, taken when it is written: walks that began before see it as new.
+    mark = session.execute(insert(_CHANGES).values(made_at=now).returning(_CHANGES.c.id)).scalar_one()
+    if new:
+        rows = [
+            {
+                "record_id": entry.record_id,
+                "oai_identifier": identifier,
+                "datestamp": now,
+                "deleted": False,
+                "content_hash": digest,
+                "about_xml": entry.about,
+                "change": mark,
+                "header_xml": header(identifier, now, False, sorted(entry.sets or ())).encode("utf-8"),
+            }
+            for entry, identifier, digest in new
         ]
-        set_rows = [{"published_id": p.id, "set_spec": spec} for p, _, sets in written for spec in sets]
-        if format_rows:
-            session.execute(insert(PublishedFormat), format_rows)
-        if set_rows:
-            session.execute(insert(PublishedSet), set_rows)
-        _ensure_set_names(session, set_names)
+        ids = session.execute(
+            insert(_P).returning(_P.c.id, sort_by_parameter_order=True), rows
+        ).scalars().all()
+        written = [(pub_id, entry) for pub_id, (entry, _, _) in zip(ids, new, strict=True)]
+    else:
+        written = []
+    if updated:
+        rows = []
+        for entry, row, digest in updated:
+            stamp = _after(row.datestamp, now)
+            rows.append(
+                {
+                    "b_id": row.id,
+                    "datestamp": stamp,
+                    "deleted": False,
+                    "content_hash": digest,
+                    "about_xml": entry.about,
+                    "change": mark,
+                    "header_xml": header(row.oai_identifier, stamp, False, sorted(entry.sets or ())).encode("utf-8"),
+                }
+            )
+            written.append((row.id, entry))
+        session.execute(update(_P).where(_P.c.id == bindparam("b_id")), rows)
+    if gone:
+        # A persistent deleted record keeps the sets it had, in its header too.
+        kept: dict[int, list[str]] = {row.id: [] for row in gone}
+        for ids in _chunks([row.id for row in gone]):
+            for published_id, spec in session.execute(
+                select(_S.c.published_id, _S.c.set_spec).where(_S.c.published_id.in_(ids))
+                .order_by(_S.c.published_id, _S.c.set_spec)
+            ):
+                kept[published_id].append(spec)
+        rows = []
+        for row in gone:
+            stamp = _after(row.datestamp, now)
+            rows.append(
+                {
+                    "b_id": row.id,
+                    "datestamp": stamp,
+                    "deleted": True,
+                    "content_hash": None,
+                    "about_xml": None,
+                    "change": mark,
+                    "header_xml": header(row.oai_identifier, stamp, True, kept[row.id]).encode("utf-8"),
+                }
+            )
+        session.execute(update(_P).where(_P.c.id == bindparam("b_id")), rows)
+    replaced = [row.id for _, row, _ in updated]
+    for table, ids_to_clear in ((_F, replaced + [row.id for row in gone]), (_S, replaced)):
+        for ids in _chunks(ids_to_clear):
+            session.execute(delete(table).where(table.c.published_id.in_(ids)))
+    format_rows = [
+        {"published_id": pub_id, "prefix": prefix, "xml": xml}
+        for pub_id, entry in written
+        for prefix, xml in (entry.outputs or {}).items()
+    ]
+    set_rows = [{"published_id": pub_id, "set_spec": spec} for pub_id, entry in written for spec in entry.sets or ()]
+    if format_rows:
+        session.execute(insert(_F), format_rows)
+    if set_rows:
+        session.execute(insert(_S), set_rows)
+    names: dict[str, str] = {}
+    for _, entry in written:
+        names.update(entry.sets or {})
+    _ensure_set_names(session, names)
     return outcomes
 
 
@@ -205,11 +262,15 @@ def _after(previous: datetime, now: datetime) -> datetime:
 
 
 def _ensure_set_names(session: Session, sets: dict[str, str]) -> None:
-    # One query for all of a record's sets: this runs for every record published.
-    existing = {s.set_spec: s for s in session.scalars(select(OaiSet).where(OaiSet.set_spec.in_(list(sets))))}
-    for spec, name in sets.items():
-        row = existing.get(spec)
-        if row is None:
-            session.add(OaiSet(set_spec=spec, name=name))
-        elif row.name != name:
-            row.name = name
+    if not sets:
+        return
+    table = OaiSet.__table__
+    known: dict[str, str] = {}
+    for specs in _chunks(list(sets)):
+        known.update(session.execute(select(table.c.set_spec, table.c.name).where(table.c.set_spec.in_(specs))).all())
+    missing = [{"set_spec": spec, "name": name} for spec, name in sets.items() if spec not in known]
+    renamed = [{"b_spec": spec, "name": name} for spec, name in sets.items() if spec in known and known[spec] != name]
+    if missing:
+        session.execute(insert(table), missing)
+    if renamed:
+        session.execute(update(table).where(table.c.set_spec == bindparam("b_spec")), renamed)

@@ -10,8 +10,16 @@ injected once, so every test is bounded in requests and time:
 - "no-token": the page without its resumption token;
 - "short": the page with its last record and its resumption token dropped;
 - "bad-token": badResumptionToken (an expired token);
-- "illegal": the page with characters that XML does not allow;
-- "html": an HTML error page.
+- "illegal": the page with characters that XML does not allow (U+0001 and U+000B in its first record's title);
+- "html": an HTML error page; "500", "502": that status with a plain-text body;
+- "cut-tag", "cut-attr", "cut-text", "cut-mb", "cut-boundary": the page cut short, as a complete transfer (its
+  Content-Length is the cut length), inside a tag name, inside an attribute value, inside a text, inside a multi-byte
+  character, or just after a record's end tag, in its second half;
+- "broken-record": the page with one record no longer well-formed (an unescaped `&` in its title), on every attempt
+  when it is planned for every attempt.
+
+`page_faults` plans faults by list page instead of by request: (the list's `from`, the page's offset in the list) ->
+faults, one taken per request for that page, so retries and restarts do not shift the plan.
 
 `expire_tokens()` makes every resumption token issued so far invalid (as a repository restarted overnight does).
 `delay` slows every answer (for overlap tests); `seen` records (start, end) times of each request.
@@ -35,6 +43,7 @@ class FaultyRepository(FixtureRepository):
     def __init__(self, records: list[FixtureRecord], **kwargs: Any) -> None:
         super().__init__(records, **kwargs)
         self.plan: dict[int, str] = {}
+        self.page_faults: dict[tuple[str | None, int], list[str]] = {}
         self.always: str | None = None  # a fault injected into every ListRecords request (bounded by the client)
         self.slow = 1.0
         self.retry_after = "1"
@@ -73,6 +82,10 @@ class FaultyRepository(FixtureRepository):
             if self.delay:
                 time.sleep(self.delay)
             fault = self.plan.pop(number, None)
+            if fault is None and self.page_faults and args.get("verb") == "ListRecords":
+                planned = self.page_faults.get(self._page_of(args))
+                if planned:
+                    fault = planned.pop(0)
             if fault is None and self.always and args.get("verb") == "ListRecords":
                 fault = self.always
             if fault:
@@ -81,6 +94,16 @@ class FaultyRepository(FixtureRepository):
         finally:
             with self._count_lock:
                 self.active -= 1
+
+    def _page_of(self, args: dict[str, str]) -> tuple[str | None, int]:
+        token = args.get("resumptionToken")
+        if token is None:
+            return args.get("from"), 0
+        fields = token.partition("~")[2].split("|")
+        try:
+            return (fields[1] or None), int(fields[0])
+        except (IndexError, ValueError):
+            return None, -1
 
     def _answer(
         self, environ: dict[str, Any], start_response: Any, args: dict[str, str], fault: str | None
@@ -109,6 +132,11 @@ class FaultyRepository(FixtureRepository):
             body = self._error(args, "badResumptionToken", "the resumption token has expired")
             start_response("200 OK", [*xml, ("Content-Length", str(len(body)))])
             return [body]
+        if fault in ("500", "502"):
+            body = b"Internal error: the database did not answer"
+            status = "500 Internal Server Error" if fault == "500" else "502 Bad Gateway"
+            start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+            return [body]
         if fault == "html":
             body = b"<!DOCTYPE html><html><body><h1>Service temporarily down for maintenance</h1></body></html>"
             start_response("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(body)))])
@@ -123,8 +151,32 @@ class FaultyRepository(FixtureRepository):
             body = re.sub(rb"<resumptionToken[^>]*>[^<]*</resumptionToken>", b"", body)
         elif fault == "illegal":
             body = body.replace(b"</dc:title>", b"\x01\x0b</dc:title>", 1)
+        elif fault == "broken-record":
+            body = body.replace(b"</dc:title>", b" & more</dc:title>", 1)
+        elif fault and fault.startswith("cut-"):
+            body = body[: cut_position(body, fault)]
         if fault == "cut":
             start_response("200 OK", [*xml, ("Content-Length", str(len(body)))])
             return [body[: len(body) // 2]]
         start_response("200 OK", [*xml, ("Content-Length", str(len(body)))])
         return [body]
+
+
+def cut_position(body: bytes, kind: str) -> int:
+    """Where to cut a page for one of the "cut-*" faults: a place of that kind in its second half."""
+    half = len(body) // 2
+    if kind == "cut-tag":
+        return body.index(b"<dc:title", half) + 5  # inside the element name
+    if kind == "cut-attr":
+        return body.index(b'contributorType="', half) + len(b'contributorType="') + 3
+    if kind == "cut-text":
+        start = body.index(b'<dc:title xml:lang="en">', half) + len(b'<dc:title xml:lang="en">')
+        return start + 2
+    if kind == "cut-mb":
+        position = half
+        while body[position] < 0xC0:  # to the lead byte of a multi-byte character
+            position += 1
+        return position + 1  # its lead byte only
+    if kind == "cut-boundary":
+        return body.index(b"</record>", half) + len(b"</record>")
+    raise ValueError(kind)

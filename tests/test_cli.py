@@ -57,8 +57,10 @@ def test_environment_chooses_config_and_database(tmp_path):
     assert gateway("init", env=env).returncode == 0
     assert (tmp_path / "env.db").exists()
     harvest = gateway("harvest", "dspace", env=env)
-    assert harvest.returncode == 0, harvest.stderr
-    assert "dspace: succeeded" in harvest.stdout
+    # The example holds one record in quarantine: the harvest succeeded, and its exit status says something is held.
+    assert harvest.returncode == 3, harvest.stderr
+    assert "dspace: succeeded" in harvest.stdout and "1 held" in harvest.stdout
+    assert "held in quarantine" in harvest.stderr and "gateway quarantine" in harvest.stderr
     oai_id = "oai:gateway.example.ac.jp:dspace/oai:dspace.example.ac.jp:123456789/102"
     shown = gateway("records", "show", oai_id, env=env)
     assert shown.returncode == 0 and "A note on coastal upwelling indices" in shown.stdout

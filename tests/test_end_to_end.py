@@ -18,7 +18,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from gateway.app import create_app
-from gateway.cli import cli
+from gateway.cli import EXIT_HELD, cli
 from gateway.config import load
 from gateway.db import make_engine, session_factory
 from gateway.harvest.runner import run_harvest
@@ -32,9 +32,9 @@ OAI = "{http://www.openarchives.org/OAI/2.0/}"
 PREFIXES = ("jpcoar_2.0", "jpcoar_1.0", "oai_dc")
 
 
-def gateway_cli(db_url: str, *args: str) -> str:
+def gateway_cli(db_url: str, *args: str, expect: int = 0) -> str:
     result = CliRunner().invoke(cli, ["--config", str(EXAMPLE), "--database-url", db_url, *args])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == expect, result.output
     return result.output
 
 
@@ -42,7 +42,8 @@ def gateway_cli(db_url: str, *args: str) -> str:
 def example(db_url: str) -> Iterator[tuple[str, str]]:
     """The bundled example harvested into a fresh database and served over HTTP: (base URL, database URL)."""
     gateway_cli(db_url, "init")
-    gateway_cli(db_url, "harvest")
+    # The example holds a record in quarantine on purpose: `gateway harvest` says so with exit status 3.
+    gateway_cli(db_url, "harvest", expect=EXIT_HELD)
     config = load(EXAMPLE, database_url=db_url)
     engine = make_engine(db_url)
     with serve_wsgi(create_app(config, engine)) as base:

@@ -123,3 +123,30 @@ def test_cli_export(tmp_path: Path) -> None:
     assert data.startswith(b'\xef\xbb\xbf"Funder",')
     bad = gateway("export", "spreadsheet", "--output", str(tmp_path / "o.txt"))
     assert bad.returncode != 0 and "must end in .xlsx or .csv" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_project_with_held_rows_exports_and_reimports_to_the_same_counts(engine, db_url, tmp_path: Path) -> None:
+    """Held (quarantined) rows are exported too: what a project must register is every record it holds."""
+    from gateway import reports
+    from tests.test_held_rows import WORDINGS, bad_rows, project_rows, write_report
+
+    report = write_report(tmp_path / "report.csv", project_rows(WORDINGS["report-ja"]) + bad_rows())
+    sheet = tmp_path / "export.xlsx"
+    cfg = make_config(
+        db_url,
+        [
+            {"name": "rdm", "kind": "grdm", "path": str(report), "metadata_disclosure": "public"},
+            {"name": "sheet", "kind": "spreadsheet", "path": str(sheet)},
+        ],
+    )
+    sessions = session_factory(engine)
+    assert run_harvest(cfg, sessions, cfg.source("rdm")).status != "failed"
+    rows = export_rows(sessions, source="rdm")
+    assert len(rows) == 8
+    write_sheet(rows, sheet, "en")
+    assert run_harvest(cfg, sessions, cfg.source("sheet")).status != "failed"
+    with sessions() as s:
+        (first,) = reports.counts(s, source="rdm")
+        (second,) = reports.counts(s, source="sheet")
+    assert first.by_access == second.by_access and first.by_access["unknown"] == 1
+    assert (second.total, second.published, second.quarantined) == (8, 6, 2)

@@ -15,7 +15,7 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from gateway.app import create_app
-from gateway.commonitems import parse_funder_label
+from gateway.commonitems import CI, parse_funder_label
 from gateway.db import session_factory
 from gateway.harvest.grdm import read_export
 from gateway.harvest.runner import run_harvest
@@ -250,14 +250,14 @@ def _crate_json() -> bytes:
 
 
 def _bad_inputs() -> dict[str, tuple[str, bytes, str]]:
-    good_csv = (FIXTURES / "report_ja.csv").read_bytes()
+    """Exports that cannot be read at all: each is refused whole."""
     registration = json.loads((FIXTURES / "registration.json").read_text(encoding="utf-8"))
-    bad_files = json.loads(registration["grdm-files"]["value"])
-    bad_files[1]["metadata"]["grdm-file:access-rights"]["value"] = "sometimes access"
-    registration["grdm-files"]["value"] = json.dumps(bad_files, ensure_ascii=False)
     bad_inner = dict(registration, **{"grdm-files": {"value": "[{not json"}})
-    lines = good_csv.decode("utf-8").split("\r\n")
-    bad_date = lines[2].replace('"2025-04-01"', '"2025-13-45"', 1)
+    not_a_list = dict(registration, **{"grdm-files": {"value": json.dumps({"path": "a"})}})
+    crate = json.loads(_crate_json())
+    for entity in crate["@graph"]:
+        if "RDMProjectMetadata" in entity.get("@type", []):
+            entity["text"] = "{broken"
     return {
         "traversal": ("export.zip", _zip({"../../etc/ro-crate-metadata.json": _crate_json()}), "outside the archive"),
         "absolute": ("export.zip", _zip({"/tmp/ro-crate-metadata.json": _crate_json()}), "outside the archive"),
@@ -269,9 +269,10 @@ def _bad_inputs() -> dict[str, tuple[str, bytes, str]]:
         "truncated-json": ("registration.json", (FIXTURES / "registration.json").read_bytes()[:700], "not valid JSON"),
         "wrong-encoding": ("report.csv", "データ".encode("utf-16-le") * 3 + b"\xff\xfe\x00\xd8", "encoding"),
         "latin1-garbage": ("report.csv", bytes(range(128, 256)) * 4, "encoding"),
-        "bad-access-right": ("registration.json", json.dumps(registration).encode(), "sometimes access"),
         "bad-inner-json": ("registration.json", json.dumps(bad_inner).encode(), "grdm-files"),
-        "bad-date": ("report.csv", "\r\n".join([lines[0], lines[1], bad_date]).encode(), "row 3"),
+        "files-not-a-list": ("registration.json", json.dumps(not_a_list).encode(), "list of files"),
+        "bad-project-text": ("export.zip", _zip({"ro-crate-metadata.json": json.dumps(crate).encode()}), "text"),
+        "no-header": ("report.csv", "体系的番号,助成番号\r\nJPNE20240001,1\r\n".encode(), "unknown column"),
         "no-crate": ("export.zip", _zip({"readme.txt": b"hello"}), "no ro-crate-metadata.json"),
     }
 
@@ -285,14 +286,26 @@ def test_bad_input_is_a_clear_error(case: str) -> None:
     assert name in message and expected.lower() in message.lower(), message
 
 
-def test_bad_date_names_row_and_column() -> None:
-    name, data, _ = _bad_inputs()["bad-date"]
-    with pytest.raises(InputError) as info:
-        read_export(name, data)
-    assert "row 3" in str(info.value) and "掲載日・掲載更新日" in str(info.value)
+def test_a_bad_date_holds_its_row_and_names_row_and_column() -> None:
+    lines = (FIXTURES / "report_ja.csv").read_bytes().decode("utf-8").split("\r\n")
+    bad = lines[2].replace('"2025-04-01"', '"2025-13-45"', 1)
+    records = {r.identifier: r for r in read_export("report.csv", "\r\n".join([lines[0], lines[1], bad]).encode())}
+    assert sorted(records) == ["JPNE20240001/NE-0001", "JPNE20240001/NE-0002"]
+    assert b"problem" not in records["JPNE20240001/NE-0001"].raw
+    (problem,) = etree.fromstring(records["JPNE20240001/NE-0002"].raw).iter(f"{{{CI}}}problem")
+    assert dict(problem.attrib) == {
+        "file": "report.csv",
+        "row": "3",
+        "column": "date",
+        "header-ja": "掲載日・掲載更新日",
+        "header-en": "Date (Issued / Updated)",
+        "value": "2025-13-45",
+        "expected": "a date that exists, written YYYY-MM-DD (or YYYY/MM/DD)",
+    }
+    assert "not a date" in problem.text
 
 
-@pytest.mark.parametrize("case", ["traversal", "bomb", "bad-access-right", "bad-date", "empty", "truncated-zip"])
+@pytest.mark.parametrize("case", ["traversal", "bomb", "bad-inner-json", "wrong-encoding", "empty", "truncated-zip"])
 def test_bad_input_loses_nothing(engine, db_url, tmp_path, case: str) -> None:
     path = tmp_path / "export"
     path.mkdir()

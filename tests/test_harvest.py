@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.db import session_factory
+from gateway.harvest.oaipmh import OAIHarvester
 from gateway.harvest.runner import run_harvest
 from gateway.models import HarvestRun, Published, Record
 from tests.conftest import make_config
@@ -128,30 +129,57 @@ def test_no_records_match_is_a_successful_empty_harvest(engine, db_url, endpoint
     assert run.status == "succeeded" and run.records_new == 0 and run.pages == 0
 
 
-@pytest.mark.parametrize(
-    ("answer", "words"),
-    [
-        (("200 OK", "text/html", b"<html><body>Maintenance</body></html>"), "HTML page"),
-        (("500 Internal Server Error", "text/plain", b"database is down"), "HTTP 500"),
-        (
-            ("200 OK", "text/xml", b"<OAI-PMH xmlns='http://www.openarchives.org/OAI/2.0/'><ListRecords><record>"),
-            "well-formed",
-        ),
-    ],
-)
-def test_a_broken_page_fails_the_run_and_keeps_what_was_stored(engine, db_url, repo, endpoint, answer, words):
+BROKEN_ANSWERS = [
+    (("200 OK", "text/html", b"<html><body>Maintenance</body></html>"), "HTML page"),
+    (("500 Internal Server Error", "text/plain", b"database is down"), "HTTP 500"),
+    (
+        ("200 OK", "text/xml", b"<OAI-PMH xmlns='http://www.openarchives.org/OAI/2.0/'><ListRecords><record>"),
+        "well-formed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("answer", "words"), BROKEN_ANSWERS)
+def test_a_page_broken_once_is_asked_for_again(engine, db_url, repo, endpoint, answer, words, monkeypatch):
+    monkeypatch.setattr(OAIHarvester, "sleep", staticmethod(lambda seconds: None))
     cfg = make_config(db_url, [source(endpoint)])
     sessions = session_factory(engine)
-    # The second page breaks: the first page's records stay stored and published.
     repo.override = lambda args, n: answer if n == 1 else None
+    run = run_harvest(cfg, sessions, cfg.source("weko"))
+    assert run.status == "succeeded", run.message
+    assert (run.records_new, run.retries, run.requests) == (7, 1, 4)
+    assert any(words in w and "resumptionToken=3" in w for w in run.warnings), run.warnings
+    assert counts(sessions) == 7 and counts(sessions, Published) == 7
+
+
+@pytest.mark.parametrize(("answer", "words"), BROKEN_ANSWERS)
+def test_a_page_that_stays_broken_fails_the_run_naming_the_request_and_keeps_what_was_stored(
+    engine, db_url, repo, endpoint, answer, words, monkeypatch
+):
+    monkeypatch.setattr(OAIHarvester, "sleep", staticmethod(lambda seconds: None))
+    cfg = make_config(db_url, [source(endpoint, max_retries=2)])
+    sessions = session_factory(engine)
+    # From the second request on the page is broken: the first page's records stay stored and published.
+    repo.override = lambda args, n: answer if n >= 1 else None
     run = run_harvest(cfg, sessions, cfg.source("weko"))
     assert run.status == "failed"
     assert words in run.message
+    assert "ListRecords resumptionToken=3|||" in run.message and "3 attempt(s)" in run.message
+    assert run.retries == 2 and run.checkpoint
     assert counts(sessions) == 3 and counts(sessions, Published) == 3
-    # The failed run is not a basis for incremental harvesting: the next run starts over.
+    # The next harvest continues from the checkpoint, once the source is well again.
     repo.override = None
+    requests_before = len(repo.requests)
+    again = run_harvest(cfg, sessions, cfg.source("weko"))
+    assert again.status == "succeeded", again.message
+    assert repo.requests[requests_before].get("resumptionToken") == "3|||"
+    assert counts(sessions) == 7 and counts(sessions, Published) == 7
+    # It is the failed run, continued: its history says so, and its first page is not counted twice.
+    assert again.id == run.id and again.records_new == 7 and again.records_unchanged == 0
+    assert any("resumed after page 1" in w and "after it failed" in w and words in w for w in again.warnings)
+    # Once it has succeeded, the next run is incremental from the source's clock at its start.
     run2 = run_harvest(cfg, sessions, cfg.source("weko"))
-    assert run2.status == "succeeded" and run2.from_param is None
+    assert run2.status == "succeeded" and run2.from_param == "2026-11-20T00:00:00Z"
     assert counts(sessions) == 7
 
 

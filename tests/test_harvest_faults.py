@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from gateway import locks
 from gateway.db import make_engine, migrate, session_factory
-from gateway.harvest import runner
+from gateway.harvest import applier
 from gateway.harvest.oaipmh import OAIHarvester, retry_after_seconds
 from gateway.harvest.runner import run_harvest
 from gateway.models import HarvestRun, Published, Record, Source, SourceLock
@@ -168,14 +168,22 @@ def test_a_list_that_stays_short_fails_and_a_full_harvest_then_deletes_nothing(e
     sessions = session_factory(engine)
     assert run_harvest(cfg, sessions, cfg.source("weko")).status == "succeeded"
     before = snapshot(sessions)
-    # The last page (request 3 of the full run, and every retry) always lacks its last record.
-    repo.always = None
+    # The last page (request 3 of the full run, and both retries) lacks its last record; then the list is restarted
+    # from its checkpoint (request 6 asks Identify for the granularity), and that one-page list, with no
+    # completeListSize to tell, comes short as well.
     start = len(repo.requests)
-    repo.plan = {start + 3: "short", start + 4: "short", start + 5: "short"}
+    repo.plan = {start + 3: "short", start + 4: "short", start + 5: "short", start + 7: "short"}
     run = run_harvest(cfg, sessions, cfg.source("weko"), full=True)
+    assert repo.requests[start + 6] == {"verb": "Identify"}
     assert run.status == "failed"
-    assert "ended after 9 of the 10 records" in run.message, run.message
+    assert any("ended after 9 of the 10 records" in w for w in run.warnings), run.warnings
+    assert run.restarts == 1 and run.retries == 2
+    assert "announced 10 records" in run.message and "gave 9" in run.message, run.message
     assert run.records_deleted == 0 and snapshot(sessions) == before
+    # Walked to its end, the run keeps no checkpoint: the next harvest lists again rather than continuing it.
+    assert run.checkpoint is None
+    again = run_harvest(cfg, sessions, cfg.source("weko"), full=True)
+    assert again.status == "succeeded" and again.id != run.id and again.records_deleted == 0
 
 
 def test_full_harvest_deletes_what_the_source_no_longer_has(engine, db_url, repo, endpoint, waits):
@@ -196,25 +204,69 @@ def test_bad_resumption_token_restarts_the_list(engine, db_url, repo, endpoint, 
     sessions = session_factory(engine)
     run = run_harvest(cfg, sessions, cfg.source("weko"))
     assert run.status == "succeeded", run.message
-    assert any("badResumptionToken" in w and "again from its start" in w for w in run.warnings), run.warnings
-    assert run.records_new == N and run.records_unchanged == 6  # the first two pages came twice: stored once
-    assert repo.requests[3] == {"verb": "ListRecords", "metadataPrefix": "jpcoar_2.0"}
+    # The list is restarted from the latest datestamp stored (the source lists in datestamp order), inclusive.
+    assert any("badResumptionToken" in w and "again from 2026-10-06T10:00:00Z" in w for w in run.warnings)
+    assert run.restarts == 1
+    assert run.records_new == N and run.records_unchanged == 0 and run.records_repeated == 1
+    assert repo.requests[4] == {"verb": "ListRecords", "metadataPrefix": "jpcoar_2.0", "from": "2026-10-06T10:00:00Z"}
     assert snapshot(sessions) == reference(tmp_path, fixture_records())
 
 
-def test_illegal_characters_are_removed_with_a_warning_on_the_run(engine, db_url, repo, endpoint, waits):
+def test_bad_resumption_token_of_an_unordered_list_restarts_it_from_the_runs_from(
+    engine, db_url, waits, tmp_path
+):
+    records = fixture_records()
+    records.reverse()  # datestamps descending: a restart from a datestamp would miss records
+    repo = FaultyRepository(records, page_size=3)
+    repo.plan = {2: "bad-token"}
+    with serve_wsgi(repo) as base:
+        cfg = make_config(db_url, [source(base + "/oai")])
+        sessions = session_factory(engine)
+        run = run_harvest(cfg, sessions, cfg.source("weko"))
+    assert run.status == "succeeded", run.message
+    assert any("badResumptionToken" in w and "again from its start" in w for w in run.warnings), run.warnings
+    # The first two pages came twice: stored and counted once.
+    assert run.records_new == N and run.records_unchanged == 0 and run.records_repeated == 6
+    assert repo.requests[3] == {"verb": "ListRecords", "metadataPrefix": "jpcoar_2.0"}
+    assert snapshot(sessions) == reference(tmp_path, records)
+
+
+def test_illegal_characters_are_removed_with_a_warning_on_the_record_they_were_in(
+    engine, db_url, repo, endpoint, waits
+):
     repo.plan = {0: "illegal"}
     cfg = make_config(db_url, [source(endpoint)])
-    run = run_harvest(cfg, session_factory(engine), cfg.source("weko"))
-    assert run.status == "succeeded" and run.records_new == N
-    assert any("removed 2 character(s)" in w for w in run.warnings), run.warnings
+    sessions = session_factory(engine)
+    run = run_harvest(cfg, sessions, cfg.source("weko"))
+    assert run.status == "succeeded" and run.records_new == N and run.repairs == 1
+    first = "oai:repo.example.ac.jp:00000"
+    assert any(first in w and "removed 2 character(s)" in w and "U+000B" in w for w in run.warnings), run.warnings
+    with sessions() as s:
+        records = {r.source_identifier: r for r in s.scalars(select(Record))}
+        noted = [f for f in records[first].findings if f["layer"] == "harvest"]
+        assert [f["severity"] for f in noted] == ["warning"] and "U+0001, U+000B" in noted[0]["message"]
+        assert b"\x0b" not in records[first].raw_xml and records[first].status == "published"
+        assert all(not any(f["layer"] == "harvest" for f in r.findings) for k, r in records.items() if k != first)
+    # Delivered clean again, the record loses its warning.
+    run = run_harvest(cfg, sessions, cfg.source("weko"), full=True)
+    with sessions() as s:
+        record = s.scalar(select(Record).where(Record.source_identifier == first))
+        assert not any(f["layer"] == "harvest" for f in record.findings)
+    assert run.records_changed == 1
 
 
-def test_an_html_page_is_reported_in_the_sources_words(engine, db_url, repo, endpoint, waits):
+def test_an_html_page_is_retried_and_reported_in_the_sources_words(engine, db_url, repo, endpoint, waits):
     repo.plan = {1: "html"}
     cfg = make_config(db_url, [source(endpoint)])
-    run = run_harvest(cfg, session_factory(engine), cfg.source("weko"))
+    sessions = session_factory(engine)
+    run = run_harvest(cfg, sessions, cfg.source("weko"))
+    assert run.status == "succeeded" and run.retries == 1 and run.records_new == N
+    assert any("Service temporarily down for maintenance" in w for w in run.warnings), run.warnings
+    # One that stays: the run fails in the source's words, naming the request.
+    repo.always = "html"
+    run = run_harvest(cfg, sessions, cfg.source("weko"), full=True)
     assert run.status == "failed" and "Service temporarily down for maintenance" in run.message
+    assert "metadataPrefix=jpcoar_2.0" in run.message and "6 attempt(s)" in run.message
 
 
 def test_min_delay_spaces_requests(engine, db_url, repo, endpoint, waits):
@@ -244,7 +296,7 @@ class Killed(BaseException):
 
 def kill_at_record(monkeypatch: pytest.MonkeyPatch, n: int):  # type: ignore[no-untyped-def]
     """Kill the harvest as it handles its n-th record (inside the page's transaction); returns the undo."""
-    original = runner._unchanged
+    original = applier._unchanged
     calls = {"n": 0}
 
     def dying(*args):  # type: ignore[no-untyped-def]
@@ -253,8 +305,8 @@ def kill_at_record(monkeypatch: pytest.MonkeyPatch, n: int):  # type: ignore[no-
             raise Killed()
         return original(*args)
 
-    monkeypatch.setattr(runner, "_unchanged", dying)
-    return lambda: monkeypatch.setattr(runner, "_unchanged", original)
+    monkeypatch.setattr(applier, "_unchanged", dying)
+    return lambda: monkeypatch.setattr(applier, "_unchanged", original)
 
 
 @pytest.mark.parametrize("kill_at", [2, 7, 10])  # mid-page, at a page boundary, in the last page (pages of 3)
@@ -284,7 +336,7 @@ def test_a_killed_harvest_resumes_from_its_checkpoint(
     assert snapshot(sessions) == reference(tmp_path, fixture_records())
 
 
-def test_a_resumed_run_whose_token_expired_restarts_from_its_from(
+def test_a_resumed_run_whose_token_expired_restarts_from_its_checkpoint(
     engine, db_url, repo, endpoint, waits, monkeypatch, tmp_path
 ):
     cfg = make_config(db_url, [source(endpoint)])
@@ -303,10 +355,12 @@ def test_a_resumed_run_whose_token_expired_restarts_from_its_from(
     assert run.status == "succeeded", run.message
     assert run.mode == "incremental" and run.records_changed == 5
     assert any("badResumptionToken" in w for w in run.warnings)
-    # Identify (granularity), the expired checkpoint token, then the list again from the run's own `from`.
+    # Identify (granularity), the expired checkpoint token, then the list again from the checkpoint: the latest
+    # datestamp of the pages stored (inclusive), not the run's own `from` (2026-11-20).
     assert [r["verb"] for r in repo.requests[:2]] == ["Identify", "ListRecords"]
     assert "resumptionToken" in repo.requests[1]
-    assert repo.requests[2] == {"verb": "ListRecords", "metadataPrefix": "jpcoar_2.0", "from": "2026-11-20T00:00:00Z"}
+    assert repo.requests[2] == {"verb": "ListRecords", "metadataPrefix": "jpcoar_2.0", "from": "2026-11-25T00:00:00Z"}
+    assert run.restarts == 1 and run.records_repeated == 3  # the first page, committed before the kill, came again
     assert snapshot(sessions) == reference(tmp_path, repo.records)
 
 
@@ -331,7 +385,7 @@ def test_a_full_harvest_killed_and_resumed_reconciles_only_what_is_gone(
 KILL_SCRIPT = """
 import sys
 from gateway.db import make_engine, session_factory
-from gateway.harvest import runner
+from gateway.harvest import applier, runner
 from gateway.harvest.runner import run_harvest
 from tests.conftest import make_config
 src = {"name": "weko", "kind": "oai-pmh", "url": sys.argv[2], "metadata_prefix": "jpcoar_2.0"}
@@ -503,7 +557,7 @@ def test_runs_command_shows_the_history(engine, db_url, repo, endpoint, waits, t
 
 def interrupt_at_record(monkeypatch: pytest.MonkeyPatch, n: int):  # type: ignore[no-untyped-def]
     """Ctrl-C as the harvest handles its n-th record; returns the undo."""
-    original = runner._unchanged
+    original = applier._unchanged
     calls = {"n": 0}
 
     def interrupted(*args):  # type: ignore[no-untyped-def]
@@ -512,8 +566,8 @@ def interrupt_at_record(monkeypatch: pytest.MonkeyPatch, n: int):  # type: ignor
             raise KeyboardInterrupt()
         return original(*args)
 
-    monkeypatch.setattr(runner, "_unchanged", interrupted)
-    return lambda: monkeypatch.setattr(runner, "_unchanged", original)
+    monkeypatch.setattr(applier, "_unchanged", interrupted)
+    return lambda: monkeypatch.setattr(applier, "_unchanged", original)
 
 
 def test_an_interrupted_run_is_failed_as_interrupted_and_resumed(

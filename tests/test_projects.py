@@ -97,29 +97,27 @@ def test_reimport_updates_and_keeps_the_others(engine, tmp_path):
 GOOD = [JST, "未来研究", "", "", "2023-04-01", "2026-03-31"]
 
 
+def _cli(tmp_path, db_url, *args):
+    config = tmp_path / "gateway.toml"
+    config.write_text('[repository]\nname = "T"\nidentifier = "gateway.test.ac.jp"\nadmin_email = ["a@b.jp"]\n',
+                      encoding="utf-8")
+    return CliRunner().invoke(cli, ["--config", str(config), "--database-url", db_url, "projects", *args])
+
+
 @pytest.mark.parametrize(
-    ("header", "bad", "expected"),
+    ("header", "expected"),
     [
-        ([*EN[:-1], "Colour"], None, ["row 1", "'Colour'", "unknown column"]),
-        (EN[:-1], None, ["row 1", "missing required column", "'研究終了日' (End date)"]),
-        (EN, [JSPS, "x", "", "", "2022-04-01", "2025-02-30"], ["row 3", "column 'End date'", "'2025-02-30'"]),
-        (EN, [JSPS, "x", "", "", "2022-04-01", "31/03/2025"], ["row 3", "column 'End date'", "not a date"]),
-        (EN, [JSPS, "x", "", "", "2025-04-01", "2025-03-31"], ["row 3", "column 'End date'", "before the start"]),
-        (EN, ["JP 22H00001", "x", "", "", "2022-04-01", "2025-03-31"], ["row 3", "'Japan Grant Number'", "JP 22H"]),
-        (EN, ["JPCACAA123", "x", "", "", "2022-04-01", "2025-03-31"], ["row 3", "'Japan Grant Number'", "JPCACAA"]),
-        (EN, ["22H00001", "x", "", "", "2022-04-01", "2025-03-31"], ["row 3", "Japan Grant Number"]),
-        (EN, [JSPS, "x", "", "", "", "2025-03-31"], ["row 3", "column 'Start date'", "empty"]),
-        (EN, [JST, "again", "", "", "2022-04-01", "2025-03-31"], ["row 3", "already in row 2"]),
+        ([*EN[:-1], "Colour"], ["row 1", "'Colour'", "unknown column"]),
+        (EN[:-1], ["row 1", "missing required column", "'研究終了日' (End date)"]),
     ],
 )
-def test_each_bad_input_names_row_and_column_and_changes_nothing(engine, db_url, tmp_path, header, bad, expected):
+def test_a_file_that_cannot_be_read_changes_nothing(engine, db_url, tmp_path, header, expected):
     sessions = session_factory(engine)
     projects.import_file(sessions, write_csv(tmp_path / "before.csv", EN, [
         [CAA, "Food", "", "", "2022-04-01", "2025-03-31"],
     ]))
     before = stored(engine)
-    rows = [GOOD[: len(header)]] + ([bad] if bad else [])  # a new project first: it must not be stored either
-    path = write_csv(tmp_path / "bad.csv", header, rows)
+    path = write_csv(tmp_path / "bad.csv", header, [GOOD[: len(header)]])  # a new project: it must not be stored
     with pytest.raises(projects.ProjectImportError) as err:
         projects.import_file(sessions, path)
     message = str(err.value)
@@ -128,14 +126,57 @@ def test_each_bad_input_names_row_and_column_and_changes_nothing(engine, db_url,
         assert part in message, message
     assert stored(engine) == before
 
-    # The command line says the same in one line, exits non-zero, and leaves the table as it was.
-    config = tmp_path / "gateway.toml"
-    config.write_text('[repository]\nname = "T"\nidentifier = "gateway.test.ac.jp"\nadmin_email = ["a@b.jp"]\n',
-                      encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--config", str(config), "--database-url", db_url, "projects", "import",
-                                      str(path)])
+    # The command line says the same in one line, exits 1 ("failed, nothing changed"), and leaves the table as it was.
+    result = _cli(tmp_path, db_url, "import", str(path))
     assert result.exit_code == 1 and expected[0] in result.output and "Traceback" not in result.output
+    assert "rows imported" not in result.output
     assert stored(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("bad", "expected"),
+    [
+        ([JSPS, "x", "", "", "2022-04-01", "2025-02-30"], ["row 3", "column 'End date'", "'2025-02-30'", "exists"]),
+        ([JSPS, "x", "", "", "2022-04-01", "31/03/2025"], ["row 3", "column 'End date'", "not a date"]),
+        ([JSPS, "x", "", "", "2025-04-01", "2025-03-31"], ["row 3", "column 'End date'", "before the start"]),
+        (["JP 22H00001", "x", "", "", "2022-04-01", "2025-03-31"], ["row 3", "'Japan Grant Number'", "JP 22H"]),
+        (["JPCACAA123", "x", "", "", "2022-04-01", "2025-03-31"], ["row 3", "'Japan Grant Number'", "JPCACAA"]),
+        (["22H00001", "x", "", "", "2022-04-01", "2025-03-31"], ["row 3", "Japan Grant Number", "'22H00001'"]),
+        ([JSPS, "x", "", "", "", "2025-03-31"], ["row 3", "column 'Start date'", "empty"]),
+        ([JST, "again", "", "", "2022-04-01", "2025-03-31"], ["row 3", "already in row 2"]),
+        ([JSPS, "x", "", "", "2022-04-01", "2025-03-31", "extra"], ["row 3", "column 'G'", "'extra'", "header"]),
+    ],
+)
+def test_a_bad_row_is_held_and_the_others_are_imported(engine, db_url, tmp_path, bad, expected):
+    sessions = session_factory(engine)
+    projects.import_file(sessions, write_csv(tmp_path / "before.csv", EN, [
+        [CAA, "Food", "", "", "2022-04-01", "2025-03-31"],
+    ]))
+    path = write_csv(tmp_path / "dmp.csv", EN, [GOOD, bad, [JSPS if bad[0] != JSPS else "JP23K00002", "Later", "",
+                                                            "", "2023-04-01", "2024-03-31"]])
+    result = projects.import_file(sessions, path)
+    assert (result.added, result.held_rows) == (2, 1)  # the rows before and after the bad one
+    (held,) = result.held
+    assert held.row == 3 and held.file == str(path) and held.expected
+    message = str(held)
+    assert message.startswith(f"{path}: row 3"), message
+    for part in expected:
+        assert part in message, message
+    got = periods(engine)
+    assert got[JST][5] == "2026-03-31" and CAA in got and len(got) == 3  # the held row changed nothing
+
+    # The command line: every held row on stderr, the summary line, exit status 3 ("done, but rows were held").
+    result = _cli(tmp_path, db_url, "import", str(path))
+    assert result.exit_code == 3, result.output
+    assert "2 rows imported, 1 held with errors" in result.output
+    assert f"held: {message}" in result.output and "Traceback" not in result.output
+    assert len(periods(engine)) == 3
+
+
+def test_a_clean_import_exits_zero_and_says_so(engine, db_url, tmp_path):
+    path = write_csv(tmp_path / "dmp.csv", EN, [GOOD])
+    result = _cli(tmp_path, db_url, "import", str(path))
+    assert result.exit_code == 0 and "1 rows imported, 0 held with errors" in result.output, result.output
 
 
 def test_a_bad_xlsx_date_cell_names_its_row(engine, tmp_path):
@@ -143,8 +184,17 @@ def test_a_bad_xlsx_date_cell_names_its_row(engine, tmp_path):
         [CAA, "食品", None, None, date(2022, 4, 1), date(2025, 3, 31)],
         [JST, "未来", None, None, date(2023, 4, 1), 45000],  # a number, not a date cell
     ])
-    with pytest.raises(projects.ProjectImportError, match=r"row 3, column '研究終了日': '45000' is not a date"):
-        projects.import_file(session_factory(engine), path)
+    result = projects.import_file(session_factory(engine), path)
+    assert result.added == 1 and [p["jgn"] for p in stored(engine)] == [CAA]
+    (held,) = result.held
+    assert "row 3, column '研究終了日': '45000' is not a date" in str(held)
+
+
+def test_every_error_of_a_row_is_reported(engine, tmp_path):
+    path = write_csv(tmp_path / "dmp.csv", EN, [["JPX", "x", "", "", "2022-13-01", "2025-02-30"]])
+    result = projects.import_file(session_factory(engine), path)
+    assert result.total == 0 and result.held_rows == 1
+    assert [h.column for h in result.held] == ["Japan Grant Number", "Start date", "End date"]
     assert stored(engine) == []
 
 

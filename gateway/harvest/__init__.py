@@ -26,6 +26,8 @@ class HarvestedRecord:
     disclosure: str | None = None  # per-record metadata disclosure; None means the source's default
     private: dict[str, Any] = field(default_factory=dict)  # never published (remarks, ...)
     error: str | None = None  # why this record could not be read; the rest of its page goes on
+    #: what was repaired in this record on the way in (characters XML forbids, removed): warning findings on it
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import Any
 
 from gateway.config import DISCLOSURES, SourceConfig
 from gateway.harvest import HarvestedRecord, HarvestError, Page
-from gateway.harvest.oairesponse import OAIProtocolError, parse_response
+from gateway.harvest.oairesponse import OAIProtocolError, parse_response, salvage_response
 from gateway.namespaces import OAI
 from gateway.xmlsafe import XMLInputError, parse_bytes, strip_illegal_xml_chars, tostring
 
@@ -97,7 +97,16 @@ class DirectoryHarvester:
         try:
             root = parse_bytes(cleaned)
         except XMLInputError as exc:
-            return [HarvestedRecord(identifier=ident, error=f"{rel}: {exc}")]
+            # A saved OAI-PMH response with one broken record: the others are read, the broken one is held.
+            salvaged = salvage_response(cleaned, what=rel) if b"OAI-PMH" in cleaned[:4096] else None
+            if salvaged is None:
+                return [HarvestedRecord(identifier=ident, error=f"{rel}: {exc}")]
+            warnings.extend(salvaged.warnings)
+            for rec in salvaged.records:
+                if rec.error:
+                    rec.error = f"{rel}: {rec.error}"
+                    rec.identifier = rec.identifier or ident
+            return salvaged.records
         if root.tag == f"{{{OAI}}}OAI-PMH":
             try:
                 response = parse_response(cleaned, what=rel)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
-from gateway.models import Record
-from gateway.pipeline import Mapped, SourceProcessor, map_args_record
+from gateway.pipeline import MapArgs, Mapped, map_args_record
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _init_worker(mappings_dir: str | None) -> None:
 
 
 class PoolMapper:
-    """A `pipeline.Mapper` that maps a page's records in worker processes; results come back in order."""
+    """A `store.Mapper` that maps a page's records in worker processes; results come back in order."""
 
     def __init__(self, workers: int) -> None:
         from gateway import crosswalk
@@ -60,12 +60,12 @@ class PoolMapper:
             initargs=(str(crosswalk.MAPPINGS_DIR),),
         )
 
-    def __call__(self, processor: SourceProcessor, records: list[Record]) -> list[Mapped]:
-        if len(records) < 2:
-            return [processor.map(record) for record in records]
-        args = [processor.map_args(record) for record in records]
+    def submit(self, args: list[MapArgs]) -> Callable[[], list[Mapped]]:
+        if len(args) < 2:
+            return lambda: [map_args_record(a) for a in args]
         chunk = max(1, len(args) // (self.workers * 4))
-        return list(self._pool.map(map_args_record, args, chunksize=chunk))
+        results = self._pool.map(map_args_record, args, chunksize=chunk)  # every chunk is submitted now
+        return lambda: list(results)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -7,40 +7,21 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from gateway import locks
+from gateway import compression, locks
 from gateway.config import Config, SourceConfig
 from gateway.db import transaction, utcnow
-from gateway.harvest import HarvestedRecord, HarvestError, open_source
+from gateway.harvest import HarvestedRecord, HarvestError, Page, open_source
+from gateway.harvest.applier import PageApplier, Progress, note, save_counts
 from gateway.harvest.mapping import PoolMapper, configured_workers, wants_pool
 from gateway.models import HarvestRun, Record, Source
-from gateway.pipeline import SourceProcessor, raw_hash
+from gateway.store import SourceProcessor
 
 log = logging.getLogger(__name__)
-
-MAX_LOGGED_PROBLEMS = 200
-
-
-@dataclass
-class Progress:
-    source: str
-    pages: int = 0
-    records: int = 0
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    failed: int = 0
-    retries: int = 0
-    total: int | None = None
-    done: bool = False
-    status: str = "running"
-
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -83,8 +64,9 @@ def run_harvest(
 ) -> HarvestRun:
     """Harvest one source now, holding its database lock (SourceBusy if another run holds it).
 
-    A run interrupted earlier (left `running` by a killed process) is resumed from its checkpoint, the resumption
-    token of the page after the last committed one. A failure is recorded on the run; what earlier pages stored stays
+    A run interrupted earlier (left `running` by a killed process, or stopped) or failed after some pages is resumed
+    from its checkpoint, the resumption token of the page after the last committed one (and, should the token have
+    died, the datestamp to restart the list from). A failure is recorded on the run; what earlier pages stored stays
     stored.
     """
     source_id = _ensure_source_id(sessions, source)
@@ -165,14 +147,19 @@ def _run_locked(
             .order_by(HarvestRun.id.desc())
         ).all()
         resume = stale[0] if stale and (not full or stale[0].mode == "full") else None
+        failure: str | None = None
         if not stale:
-            # A run stopped by Ctrl-C or SIGTERM was closed as failed ("interrupted") with its checkpoint kept.
+            # A run stopped by Ctrl-C or SIGTERM, or failed after some pages, was closed as failed with its
+            # checkpoint kept: the next harvest continues it rather than listing everything again.
             last = session.scalar(
                 select(HarvestRun).where(HarvestRun.source_id == source_id).order_by(HarvestRun.id.desc()).limit(1)
             )
-            resumable = last is not None and last.status == "failed" and last.message == INTERRUPTED
+            resumable = (
+                last is not None and last.status == "failed" and (last.message == INTERRUPTED or bool(last.checkpoint))
+            )
             if resumable and (not full or last.mode == "full"):
                 resume = last
+                failure = None if last.message == INTERRUPTED else last.message
                 resume.status, resume.finished_at, resume.message = "running", None, None
         for old in stale:
             if old is not resume:
@@ -183,12 +170,13 @@ def _run_locked(
             from_date, until_date, checkpoint = run.from_param, run.until_param, run.checkpoint
             state.pages, state.new, state.changed = run.pages or 0, run.records_new or 0, run.records_changed or 0
             state.unchanged, state.deleted = run.records_unchanged or 0, run.records_deleted or 0
-            state.failed = run.records_failed or 0
+            state.failed, state.repeated = run.records_failed or 0, run.records_repeated or 0
             state.records = state.new + state.changed + state.unchanged + state.deleted + state.failed
             warnings, errors = list(run.warnings or []), list(run.errors or [])
             where = f"after page {state.pages}" if checkpoint else "from its start"
             holder = f" (stale lock of {lock.took_over} taken over)" if lock.took_over else ""
-            _note(warnings, f"resumed {where} on {utcnow():%Y-%m-%d %H:%M:%S} after an interruption{holder}")
+            cause = f"after it failed ({failure})" if failure else "after an interruption"
+            note(warnings, f"resumed {where} on {utcnow():%Y-%m-%d %H:%M:%S} {cause}{holder}")
             log.warning("%s: resuming interrupted run %d %s", source.name, run.id, where)
         else:
             previous = last_successful_run(session, source_id)
@@ -206,57 +194,55 @@ def _run_locked(
             session.add(run)
         session.flush()
         run_id, response_date = run.id, run.response_date
-        base_requests, base_retries = run.requests or 0, run.retries or 0
+        base = {name: getattr(run, name) or 0 for name in _Counters.NAMES}
+        compression.activate(session)  # what this run writes is compressed with the database's dictionary
 
     harvester = open_source(source, from_date=from_date, until_date=until_date, full=full, checkpoint=checkpoint)
-    counters = _Counters(harvester, base_requests, base_retries)
+    counters = _Counters(harvester, base)
     processor = SourceProcessor(config, source, source_row, run_id)
-    mapper: PoolMapper | None = None
     status, message = "succeeded", None
     interrupted: KeyboardInterrupt | None = None
     last_checkpoint = checkpoint  # where a resume starts: after the last committed page
+    seen = {"response_date": response_date}
+
+    def save(session: Session, page: Page) -> None:
+        for w in _take_warnings(harvester):
+            note(warnings, w)
+        seen["response_date"] = seen["response_date"] or harvester.response_date
+        checkpoint = page.checkpoint or page.resumption_token
+        save_counts(session, run_id, state, counters, warnings, errors, checkpoint, seen["response_date"])
+
+    def after_page(page: Page) -> None:
+        nonlocal last_checkpoint
+        last_checkpoint = page.checkpoint or page.resumption_token
+        compression.train_between_pages(sessions)
+        locks.refresh(sessions, lock, ttl=ttl)
+        state.retries, state.restarts, state.repairs = counters.retries, counters.restarts, counters.repairs
+        if progress:
+            progress(state)
+
+    applier = PageApplier(
+        sessions, source, processor, run_id, state, warnings, errors, save=save, after_page=after_page
+    )
     try:
-        for page in harvester.pages():
-            now = utcnow()
-            if mapper is None and wants_pool(max(page.complete_list_size or 0, state.records + len(page.records))):
-                mapper = PoolMapper(configured_workers())
-            with transaction(sessions) as session:
-                identifiers = [item.identifier for item in page.records if item.identifier]
-                known = _known(session, source_id, page.records)
-                # Unchanged records (the bulk of a re-harvest) are told by their hash alone; the rest of the page goes
-                # through the pipeline together.
-                changed = [item for item in page.records if not _unchanged(item, known, source)]
-                outcomes = iter(processor.process_page(session, changed, now, mapper=mapper))
-                changed_ids = {id(item) for item in changed}
-                for item in page.records:
-                    outcome = next(outcomes) if id(item) in changed_ids else "unchanged"
-                    if outcome == "failed":
-                        _note(errors, f"{item.identifier or '(no identifier)'}: {item.error}")
-                    setattr(state, outcome, getattr(state, outcome) + 1)
-                    state.records += 1
-                if harvester.is_snapshot:
-                    _mark_seen(session, source_id, run_id, identifiers)
-                state.pages += 1
-                state.total = page.complete_list_size or state.total
-                for w in [*page.warnings, *_take_warnings(harvester)]:
-                    _note(warnings, w)
-                response_date = response_date or harvester.response_date
-                _save_counts(
-                    session,
-                    run_id,
-                    state,
-                    counters,
-                    warnings,
-                    errors,
-                    page.checkpoint or page.resumption_token,
-                    response_date,
-                )
-            last_checkpoint = page.checkpoint or page.resumption_token
-            locks.refresh(sessions, lock, ttl=ttl)
-            state.retries = counters.retries
-            if progress:
-                progress(state)
+        try:
+            for page in harvester.pages():
+                if applier.mapper is None and wants_pool(
+                    max(page.complete_list_size or 0, state.records + len(page.records))
+                ):
+                    applier.mapper = PoolMapper(configured_workers())
+                applier.add(page)
+        except HarvestError:
+            applier.flush()  # the pages fetched before the fault are sound: they are kept
+            raise
+        applier.flush()
         if harvester.is_snapshot:
+            announced = getattr(harvester, "announced", None)
+            if announced and state.records < announced:
+                raise _IncompleteList(
+                    f"the source announced {announced} records (completeListSize) but its list gave {state.records}: "
+                    "the list is incomplete, so nothing is taken as deleted at the source"
+                )
             # Only after the COMPLETE list: what the source no longer has is deleted at the source.
             with transaction(sessions) as session:
                 state.deleted += _reconcile(session, processor, source_id, run_id, utcnow())
@@ -268,25 +254,31 @@ def _run_locked(
             return session.get(HarvestRun, run_id)  # type: ignore[return-value]
     except HarvestError as exc:
         status, message = "failed", str(exc)
-        _note(errors, message)
+        note(errors, message)
+        if isinstance(exc, _IncompleteList):
+            last_checkpoint = None  # the list was walked to its end: continuing it would only end the same way
     except Exception as exc:  # a bug or an unexpected fault must still close the run
         log.exception("harvest of %s failed unexpectedly", source.name)
         status, message = "failed", f"unexpected error: {exc.__class__.__name__}: {exc}"
-        _note(errors, message)
+        note(errors, message)
     except KeyboardInterrupt as exc:
         # Ctrl-C or SIGTERM: closed as failed, resumable from its checkpoint by the next harvest of the source.
         interrupted = exc
         status, message = "failed", INTERRUPTED
-        _note(errors, f"interrupted; the next harvest resumes after page {state.pages}")
+        note(errors, f"interrupted; the next harvest resumes after page {state.pages}")
         log.warning("%s: harvest interrupted after page %d; it resumes from there next time", source.name, state.pages)
     finally:
-        if mapper is not None:
-            mapper.close()
+        applier.drop()
+        if applier.mapper is not None:
+            applier.mapper.close()
+    response_date = seen["response_date"]
     for w in _take_warnings(harvester):
-        _note(warnings, w)
+        note(warnings, w)
     with transaction(sessions) as session:
-        kept = last_checkpoint if interrupted is not None else None
-        _save_counts(session, run_id, state, counters, warnings, errors, kept, response_date)
+        # A failed run keeps where it stopped: the next harvest continues from there.
+        kept = last_checkpoint if status == "failed" else None
+        state.held = _held(session, source_id, run_id)
+        save_counts(session, run_id, state, counters, warnings, errors, kept, response_date)
         session.execute(
             update(HarvestRun)
             .where(HarvestRun.id == run_id)
@@ -297,7 +289,8 @@ def _run_locked(
                 response_date=response_date or harvester.response_date or _iso(run_started(session, run_id)),
             )
         )
-    state.status, state.done, state.retries = status, True, counters.retries
+    state.status, state.done = status, True
+    state.retries, state.restarts, state.repairs = counters.retries, counters.restarts, counters.repairs
     if progress:
         progress(state)
     if interrupted is not None:
@@ -306,61 +299,54 @@ def _run_locked(
         return session.get(HarvestRun, run_id)  # type: ignore[return-value]
 
 
-class _Counters:
-    """HTTP requests and retries of a run, including those of the process that started it before a resume."""
+class _IncompleteList(HarvestError):
+    """A snapshot's list ended with fewer records than the source announced."""
 
-    def __init__(self, harvester, base_requests: int, base_retries: int) -> None:  # type: ignore[no-untyped-def]
-        self.harvester, self.base_requests, self.base_retries = harvester, base_requests, base_retries
+
+class _Counters:
+    """HTTP requests, retries, list restarts and repairs of a run, including those of the process that started it
+    before a resume (`base`, by HarvestRun column)."""
+
+    NAMES = ("requests", "retries", "restarts", "repairs")
+
+    def __init__(self, harvester, base: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+        self.harvester, self.base = harvester, base
+
+    def _count(self, name: str) -> int:
+        return self.base.get(name, 0) + int(getattr(self.harvester, name, 0) or 0)
 
     @property
     def requests(self) -> int:
-        return self.base_requests + self.harvester.requests
+        return self._count("requests")
 
     @property
     def retries(self) -> int:
-        return self.base_retries + self.harvester.retries
+        return self._count("retries")
+
+    @property
+    def restarts(self) -> int:
+        return self._count("restarts")
+
+    @property
+    def repairs(self) -> int:
+        return self._count("repairs")
 
 
-def _known(session: Session, source_id: int, items: list[HarvestedRecord]) -> dict[str, tuple[str | None, bool]]:
-    """The stored hash and deletion flag of a page's records, in one query instead of one per record."""
-    identifiers = [item.identifier for item in items if item.identifier]
-    out: dict[str, tuple[str | None, bool]] = {}
-    for start in range(0, len(identifiers), 500):
-        rows = session.execute(
-            select(Record.source_identifier, Record.raw_hash, Record.source_deleted).where(
-                Record.source_id == source_id, Record.source_identifier.in_(identifiers[start : start + 500])
-            )
+def _held(session: Session, source_id: int, run_id: int) -> int:
+    """Records of this run's list that are held as quarantined."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Record)
+            .where(Record.source_id == source_id, Record.run_id == run_id, Record.status == "quarantined")
         )
-        out.update({ident: (digest, bool(deleted)) for ident, digest, deleted in rows})
-    return out
-
-
-def _unchanged(item: HarvestedRecord, known: dict[str, tuple[str | None, bool]], source: SourceConfig) -> bool:
-    """What SourceProcessor.process would call unchanged, decided without loading the record (the common case of
-    a re-harvest); anything else goes through the pipeline."""
-    stored = known.get(item.identifier) if item.identifier and not item.error else None
-    if stored is None:
-        return False
-    digest, deleted = stored
-    if item.deleted:
-        return deleted
-    return not deleted and digest == raw_hash(item, item.disclosure or source.metadata_disclosure)
+        or 0
+    )
 
 
 def _take_warnings(harvester) -> list[str]:  # type: ignore[no-untyped-def]
     take = getattr(harvester, "take_warnings", None)
     return take() if take else []
-
-
-def _mark_seen(session: Session, source_id: int, run_id: int, identifiers: list[str]) -> None:
-    """Mark records listed by this (snapshot) run, so that reconciling works across a resume too."""
-    for start in range(0, len(identifiers), 500):
-        session.execute(
-            update(Record)
-            .where(Record.source_id == source_id, Record.source_identifier.in_(identifiers[start : start + 500]))
-            .values(run_id=run_id)
-            .execution_options(synchronize_session=False)
-        )
 
 
 def run_started(session: Session, run_id: int):  # type: ignore[no-untyped-def]
@@ -371,48 +357,19 @@ def _iso(value) -> str | None:  # type: ignore[no-untyped-def]
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
-def _save_counts(session, run_id, state, harvester, warnings, errors, checkpoint, response_date=None) -> None:  # type: ignore[no-untyped-def]
-    session.execute(
-        update(HarvestRun)
-        .where(HarvestRun.id == run_id)
-        .values(
-            pages=state.pages,
-            records_new=state.new,
-            records_changed=state.changed,
-            records_unchanged=state.unchanged,
-            records_deleted=state.deleted,
-            records_failed=state.failed,
-            requests=harvester.requests,
-            retries=harvester.retries,
-            warnings=list(warnings),
-            errors=list(errors),
-            checkpoint=checkpoint,
-            response_date=response_date,
-        )
-    )
-
-
-def _note(bucket: list[str], text: str) -> None:
-    if len(bucket) < MAX_LOGGED_PROBLEMS:
-        bucket.append(text)
-    elif len(bucket) == MAX_LOGGED_PROBLEMS:
-        bucket.append("… further problems not recorded")
-
-
 def _reconcile(session: Session, processor: SourceProcessor, source_id: int, run_id: int, now) -> int:  # type: ignore[no-untyped-def]
     """After a complete snapshot: records the source no longer has (not listed by this run) are deleted."""
-    gone = 0
-    rows = session.scalars(
-        select(Record).where(
+    identifiers = session.scalars(
+        select(Record.source_identifier).where(
             Record.source_id == source_id,
             Record.source_deleted.is_(False),
             or_(Record.run_id.is_(None), Record.run_id != run_id),
         )
     ).all()
-    for record in rows:
-        processor.process(session, HarvestedRecord(identifier=record.source_identifier, deleted=True), now)
-        gone += 1
-    return gone
+    for start in range(0, len(identifiers), 500):
+        chunk = identifiers[start : start + 500]
+        processor.process_page(session, [HarvestedRecord(identifier=i, deleted=True) for i in chunk], now)
+    return len(identifiers)
 
 
 def remap(
@@ -428,6 +385,7 @@ def remap(
     done = 0
     for source in config.sources:
         with transaction(sessions) as session:
+            compression.activate(session)
             source_row = ensure_source(session, source)
             processor = SourceProcessor(config, source, source_row, None)
             ids = session.scalars(
@@ -436,13 +394,10 @@ def remap(
         for start in range(0, len(ids), 200):
             now = utcnow()
             with transaction(sessions) as session:
-                records = session.scalars(
-                    select(Record).where(Record.id.in_(ids[start : start + 200])).options(selectinload(Record.fundings))
-                ).all()
-                work = [(record, processor.map(record)) for record in records]
-                for outcome in processor.apply_many(session, work, now):
+                for outcome in processor.remap(session, list(ids[start : start + 200]), now):
                     counts[outcome] = counts.get(outcome, 0) + 1
                     done += 1
+            compression.train_between_pages(sessions)
             if progress:
                 progress(done, total)
     return counts

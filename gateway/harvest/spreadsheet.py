@@ -2,11 +2,18 @@
 
 Columns are recognised by their header (Japanese, English or a listed alias; mappings/commonitems/columns.toml), never
 by position.  CSV may be UTF-8 with or without a byte-order mark, or Shift_JIS / CP932 as Japanese Excel writes it.
-An import is all or nothing: the whole input is read and every row resolved before anything is handed to the runner,
-in ONE page, so a bad row (named with its file, row and column) leaves every stored record as it was.
+The whole input is read and every row resolved before anything is handed to the runner, in ONE page (one transaction).
+
+A file that cannot be read at all (not a workbook, an unsafe archive, a broken encoding, no header row, unknown or
+duplicated columns) is an `InputError`: the import stops and nothing stored changes.  A row that cannot be read is
+*held*: it becomes a record like the others, its unreadable values left out and a ``<ci:problem>`` for each of them in
+its raw document (gateway.commonitems), which the pipeline turns into error findings, so the record is quarantined:
+stored, counted in its project, shown by `gateway quarantine`, never published.  The other rows import normally.
 
 Identity: `<Japan Grant Number>/<data number>`, so the same row re-imported (from a sheet, or from a GakuNin RDM export
-of the same project) is the same record.  The input is a complete snapshot: a record no longer in it is deleted.
+of the same project) is the same record.  A held row without a readable identity is `unreadable:<file>#row<N>`; the
+second row with an identity already used is `duplicate:<file>#row<N>` (the first keeps it).  The input is a complete
+snapshot: a record no longer in it is deleted.
 """
 
 from __future__ import annotations
@@ -16,8 +23,9 @@ import io
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gateway import commonitems
@@ -28,6 +36,7 @@ from gateway.harvest.safezip import UnsafeArchive, check_archive
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 MAX_ROWS = 200_000
 SHEET_SUFFIXES = (".xlsx", ".csv")
+WARNED_PROBLEMS = 20  # problems of held rows named in a run's warnings; the rest are in `gateway quarantine`
 
 
 class InputError(HarvestError):
@@ -141,8 +150,9 @@ def sheet_rows(data: bytes, what: str) -> list[list[str]]:
     return csv_rows(data, what)
 
 
-def entries_from_rows(rows: list[list[str]], what: str) -> list[tuple[int, dict[str, Any]]]:
-    """(row number, entry) for each non-empty row under the header row (row numbers as a spreadsheet shows them)."""
+def entries_from_rows(rows: list[list[str]], what: str) -> list[tuple[int, dict[str, Any], list[commonitems.Problem]]]:
+    """(row number, entry, problems reading its cells) for each non-empty row under the header row (row numbers as a
+    spreadsheet shows them); a header that is not the layout is an `InputError` naming `what`."""
     rows = [r for r in rows]
     while rows and not any((c or "").strip() for c in rows[0]):
         rows.pop(0)
@@ -156,56 +166,148 @@ def entries_from_rows(rows: list[list[str]], what: str) -> list[tuple[int, dict[
     for number, row in enumerate(rows[1:], 2):
         if not any((c or "").strip() for c in row):
             continue
+        problems: list[commonitems.Problem] = []
         extra = [c for i, c in enumerate(row) if i not in header and (c or "").strip()]
         if extra and len(row) > len(rows[0]):
-            raise InputError(f"{what}: row {number}: {len(row)} cells under {len(rows[0])} headers")
+            problems.append(
+                commonitems.Problem(
+                    None,
+                    ", ".join(str(c) for c in extra[:3]),
+                    f"the row has {len(row)} cells under {len(rows[0])} headers",
+                    "no values to the right of the last header (a cell with a comma or a line break must be quoted)",
+                )
+            )
         cells = {column.key: (row[i] if i < len(row) else "") for i, column in header.items()}
-        try:
-            out.append((number, commonitems.entry_from_cells(cells)))
-        except commonitems.RowError as exc:
-            raise InputError(f"{what}: row {number}, column {_header(exc.column)}: {exc.message}") from None
+        out.append((number, commonitems.entry_from_cells(cells, problems), problems))
     return out
 
 
-def _header(key: str) -> str:
-    for column in commonitems.columns():
-        if column.key == key:
-            return f"{column.ja!r} ({column.en})"
-    return repr(key)
+def file_label(name: str, root: Path | None = None) -> str:
+    """How a file is named in problems and fallback identities: its path below the source's folder, else its name
+    (so that moving the folder does not change them)."""
+    if root is not None:
+        try:
+            return Path(name).relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return PurePosixPath(name.split("?", 1)[0].replace("\\", "/")).name or name
 
 
 # ---------------------------------------------------------------------------------------------------------- records
 
 
-def make_record(
-    entry: dict[str, Any], what: str, *, project: str | None = None, path: str | None = None
-) -> HarvestedRecord:
-    """Resolve one entry to a harvested record; identity: project + data number, else project + file path."""
-    try:
-        resolved = commonitems.resolve(entry)
-    except commonitems.RowError as exc:
-        raise InputError(f"{what}, column {_header(exc.column)}: {exc.message}") from None
-    project = resolved.project or project
-    if not project:
-        raise InputError(
-            f"{what}, column {_header('jgn')}: the Japan Grant Number is empty (it identifies the project)"
+@dataclass
+class Located:
+    """One row (or file entry of a GakuNin RDM export) resolved, with where it was and the identity it gets."""
+
+    file: str  # the file's label (`file_label`)
+    resolved: commonitems.Resolved
+    identifier: str
+    row: int | None = None  # a spreadsheet row
+    entry: str | None = None  # a place in a JSON export: "grdm-files[2]", "@graph[5] (./a.csv)"
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}: row {self.row}" if self.row is not None else f"{self.file}: {self.entry}"
+
+    @property
+    def project(self) -> str | None:
+        return self.resolved.project
+
+    @property
+    def held(self) -> bool:
+        return bool(self.resolved.problems)
+
+    def fallback(self, kind: str) -> str:
+        """A stable identity from the place alone, for a row whose own identity cannot be used."""
+        return f"{kind}:{self.file}#" + (f"row{self.row}" if self.row is not None else str(self.entry))
+
+    def hold(self, problem: commonitems.Problem, identifier: str | None = None) -> None:
+        self.resolved.problems.append(problem.located(file=self.file, row=self.row, entry=self.entry))
+        if identifier:
+            self.identifier = identifier
+            self.resolved.document.set("identifier", identifier)
+
+    def record(self) -> HarvestedRecord:
+        return HarvestedRecord(
+            identifier=self.identifier,
+            raw=self.resolved.raw(),
+            prefix="jpcoar_2.0",
+            disclosure=self.resolved.disclosure,
+            private=dict(self.resolved.private),
         )
-    if resolved.data_number:
+
+
+def locate(
+    entry: dict[str, Any],
+    *,
+    file: str,
+    row: int | None = None,
+    at: str | None = None,
+    path: str | None = None,
+    problems: list[commonitems.Problem] | None = None,
+    identify: bool = True,
+) -> Located:
+    """Resolve one entry; identity: project + data number, else project + file path (`path`), else a fallback.
+
+    Nothing here raises for a bad value: problems (those given, from reading the cells, and those of resolving) are
+    located in `file` at `row` or `at`, and carried by the record.  A missing identity is a problem of its own unless
+    `identify` is false (the entry as a whole is already held as unreadable).
+    """
+    resolved = commonitems.resolve(entry, problems=problems)
+    located = Located(file=file, resolved=resolved, identifier="", row=row, entry=at)
+    resolved.problems[:] = [p.located(file=file, row=row, entry=at) for p in resolved.problems]
+    project = resolved.project
+    if project and resolved.data_number:
         identifier = f"{project}/{resolved.data_number}"
-    elif path:
+    elif project and path:
         identifier = f"{project}/file:{path.lstrip('/')}"
     else:
-        raise InputError(
-            f"{what}, column {_header('data_number')}: the data number is empty (it identifies the record)"
-        )
+        identifier = located.fallback("unreadable")
+        if identify and not project:
+            located.hold(
+                commonitems.Problem(
+                    "jgn",
+                    "",
+                    "the cell is empty",
+                    "the Japan Grant Number (体系的番号) of the project the data belongs to",
+                )
+            )
+        if identify and not resolved.data_number and not path:
+            located.hold(
+                commonitems.Problem(
+                    "data_number",
+                    "",
+                    "the cell is empty",
+                    "a data number (データNo.) that identifies the data in its project",
+                )
+            )
+    located.identifier = identifier
     resolved.document.set("identifier", identifier)
-    return HarvestedRecord(
-        identifier=identifier,
-        raw=resolved.raw(),
-        prefix="jpcoar_2.0",
-        disclosure=resolved.disclosure,
-        private=dict(resolved.private),
-    )
+    return located
+
+
+def hold_duplicates(located: list[Located]) -> list[Located]:
+    """The second row with an identity already used is held under a fallback identity (the first keeps it), so that
+    neither replaces the other and both are seen."""
+    seen: dict[str, Located] = {}
+    for item in located:
+        first = seen.get(item.identifier)
+        if first is None:
+            seen[item.identifier] = item
+            continue
+        number = item.resolved.data_number
+        item.hold(
+            commonitems.Problem(
+                "data_number" if number else None,
+                number or item.identifier,
+                f"appears twice: record {item.identifier} is also at {first.where}",
+                "a data number used once in its project",
+            ),
+            identifier=item.fallback("duplicate"),
+        )
+        seen[item.identifier] = item
+    return located
 
 
 class SnapshotImport:
@@ -237,26 +339,34 @@ class SnapshotImport:
             out.append((str(path), read_file(path), path.stat().st_mtime))
         return out
 
-    def located_records(self) -> list[tuple[str, HarvestedRecord]]:
-        """(where, record) for every record of the source: `where` names its file and row or entry."""
+    def label(self, name: str) -> str:
+        root = Path(self.source.path) if self.source.path and not self.source.url else None
+        return file_label(name, root if root is not None and root.is_dir() else None)
+
+    def located_records(self) -> list[Located]:
+        """Every row or entry of the source, resolved (held ones included)."""
         raise NotImplementedError
 
     def pages(self) -> Iterator[Page]:
-        located = self.located_records()
-        seen: dict[str, str] = {}
-        for where, record in located:
-            if record.identifier in seen:
-                raise InputError(f"{where}: record {record.identifier} appears twice (also {seen[record.identifier]})")
-            seen[record.identifier] = where
+        located = hold_duplicates(self.located_records())
+        held = [item for item in located if item.held]
+        warnings = []
+        if held:
+            # the run (and the dashboard's source test) says what was held and why; `gateway quarantine` lists all
+            warnings.append(f"{len(held)} row(s) held with errors (gateway quarantine lists them)")
+            problems = [commonitems.problem_text(p.element()) for item in held for p in item.resolved.problems]
+            warnings.extend(f"held: {text}" for text in problems[:WARNED_PROBLEMS])
+            if len(problems) > WARNED_PROBLEMS:
+                warnings.append(f"held: … and {len(problems) - WARNED_PROBLEMS} more")
         # ONE page: the runner stores a page in one transaction, so an import is applied whole or not at all
-        yield Page(records=[record for _where, record in located])
+        yield Page(records=[item.record() for item in located], warnings=warnings)
 
 
 class SpreadsheetHarvester(SnapshotImport):
-    def located_records(self) -> list[tuple[str, HarvestedRecord]]:
+    def located_records(self) -> list[Located]:
         out = []
         for name, data, _mtime in self.inputs(lambda p: p.suffix.lower() in SHEET_SUFFIXES):
-            for number, entry in entries_from_rows(sheet_rows(data, name), name):
-                where = f"{name}: row {number}"
-                out.append((where, make_record(entry, where)))
+            label = self.label(name)
+            for number, entry, problems in entries_from_rows(sheet_rows(data, name), name):
+                out.append(locate(entry, file=label, row=number, problems=problems))
         return out
