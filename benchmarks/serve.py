@@ -25,6 +25,7 @@ import argparse
 import os
 import random
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -178,6 +179,7 @@ def prepare_database(engine_name: str, n: int, workdir: Path, reload: bool) -> s
     if loaded == f"{n}:{LOAD_VERSION}":
         print(f"reusing the loaded database ({n:,} records)")
         engine.dispose()
+        _remove_writer(url)  # left by a run that did not end cleanly
         return url
     with engine.begin() as conn:
         for table in ("published_sets", "published_formats", "published", "records", "oai_sets", "sources"):
@@ -562,6 +564,91 @@ def get_records(base: str, n: int, count: int = 300) -> list[float]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def writer(url: str, enabled: bool) -> Iterator[Any]:
+    """A real harvest writing into the served database meanwhile (its own process), as the scheduler's would."""
+    if not enabled:
+        yield lambda: 0
+        return
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.serve", "--harvest-into", url], cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    time.sleep(3)  # its server up and its first pages written
+
+    def written() -> int:
+        from sqlalchemy import text
+
+        from gateway.db import make_engine
+
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            count = conn.execute(text("SELECT count(*) FROM records WHERE source_id <> 1")).scalar()
+        engine.dispose()
+        return int(count or 0)
+
+    try:
+        yield written
+    finally:
+        # The whole process group: the writer, its synthetic source and its mapping workers.
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        _remove_writer(url)
+
+
+def _remove_writer(url: str) -> None:
+    """What the writer harvested, removed again: a kept database serves the same N records to the next run."""
+    from sqlalchemy import text
+
+    from gateway.db import make_engine
+
+    engine = make_engine(url)
+    mine = "SELECT r.id FROM records r JOIN sources s ON s.id = r.source_id WHERE s.name = 'writer'"
+    theirs = f"SELECT id FROM published WHERE record_id IN ({mine})"
+    with engine.begin() as conn:
+        for statement in (
+            f"DELETE FROM published_sets WHERE published_id IN ({theirs})",
+            f"DELETE FROM published_formats WHERE published_id IN ({theirs})",
+            f"DELETE FROM published WHERE record_id IN ({mine})",
+            f"DELETE FROM record_fundings WHERE record_id IN ({mine})",
+            f"DELETE FROM finding_snapshots WHERE record_id IN ({mine})",
+            f"DELETE FROM records WHERE id IN ({mine})",
+            "DELETE FROM source_locks WHERE source_id IN (SELECT id FROM sources WHERE name = 'writer')",
+            "DELETE FROM harvest_runs WHERE source_id IN (SELECT id FROM sources WHERE name = 'writer')",
+            "DELETE FROM sources WHERE name = 'writer'",
+        ):
+            conn.execute(text(statement))
+    engine.dispose()
+
+
+def _harvest_into(url: str) -> None:
+    """The writer process: a synthetic source of its own, harvested into `url` until the process is stopped."""
+    import multiprocessing
+
+    from benchmarks.harvest import _serve
+    from gateway.config import from_dict
+    from gateway.db import make_engine, session_factory
+    from gateway.harvest.runner import run_harvest
+
+    ports: Any = multiprocessing.get_context("spawn").Queue()
+    source = multiprocessing.get_context("spawn").Process(target=_serve, args=(1_000_000, ports), daemon=True)
+    source.start()
+    endpoint = f"http://127.0.0.1:{ports.get(timeout=30)}/oai"
+    config = from_dict(
+        {
+            "repository": {"name": "Bench", "base_url": "http://127.0.0.1:8080/oai", "identifier": REPO_ID,
+                           "admin_email": ["a@example.ac.jp"]},
+            "database": {"url": url},
+            "sources": [{"name": "writer", "kind": "oai-pmh", "url": endpoint, "metadata_prefix": "jpcoar_2.0"}],
+        },
+        path=None,
+    )  # fmt: skip
+    try:
+        run_harvest(config, session_factory(make_engine(url)), config.source("writer"))
+    finally:
+        source.terminate()
+
+
 def measure(kind: str, url: str, workdir: Path, args: argparse.Namespace, limit: int | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with server(kind, url, workdir, args.page_size, args.threads) as (base, pid):
@@ -587,8 +674,9 @@ def measure(kind: str, url: str, workdir: Path, args: argparse.Namespace, limit:
         gets = [x * 1000 for x in get_records(base, args.n)]
         out["get"] = gets
         print(f"[{kind}] GetRecord: median {statistics.median(gets):.1f} ms, p99 {pct(gets, 0.99):.1f} ms")
-        with RssSampler(pid) as rss16:
+        with RssSampler(pid) as rss16, writer(url, args.write) as wrote:
             walks, elapsed = concurrent(base, args.harvesters, args.pages_each)
+            written = wrote()
         lat = [x * 1000 for w in walks for x in w.latencies]
         served = sum(w.records for w in walks)
         errors = sum(w.errors for w in walks)
@@ -597,6 +685,7 @@ def measure(kind: str, url: str, workdir: Path, args: argparse.Namespace, limit:
             f"[{kind}] {args.harvesters} concurrent harvesters x {args.pages_each} pages: {served:,} records, "
             f"{served / elapsed:,.0f} rec/s together, page median {statistics.median(lat):.0f} ms, "
             f"p99 {pct(lat, 0.99):.0f} ms, errors {errors}, server peak RSS {max(rss16.samples) / 1024:.0f} MiB"
+            + (f", while a harvest wrote {written:,} records" if args.write else "")
         )
     return out
 
@@ -614,9 +703,15 @@ def main() -> None:
     parser.add_argument("--harvesters", type=int, default=16)
     parser.add_argument("--pages-each", type=int, default=40, help="pages each concurrent harvester walks")
     parser.add_argument("--reload", action="store_true", help="reload a kept PostgreSQL database")
+    parser.add_argument("--write", action=argparse.BooleanOptionalAction, default=True,
+                        help="a harvest writes into the database while the concurrent harvesters walk (default: yes)")
+    parser.add_argument("--harvest-into", help=argparse.SUPPRESS)
     parser.add_argument("--serve-reference", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.harvest_into:
+        _harvest_into(args.harvest_into)
+        return
     if args.serve_reference:
         import waitress
 

@@ -3,6 +3,12 @@
 ``view()`` gives every item (for screens, validation and spreadsheets); ``summarize()`` gives the few facts that every
 harvested record needs (title, type, access right, fundings) and is kept cheap: it runs for every record of every
 harvest, so it uses a handful of precompiled XPaths rather than the whole table.
+
+``view()`` runs for every record too, so the table is read the quick way where that gives the same answer: an
+``xpath`` that is only child steps (``jpcoar:fundingReference/jpcoar:funderName``), each with at most a test
+``[@attribute = 'value' or @attribute = 'other value' ...]``, is followed in Python through the record's top-level
+elements, indexed once per record; a ``uri`` that is ``@attribute`` or ``.`` is read directly.  Every other expression
+is run as the XPath it is (an XPath call costs more than reading a few elements, and the table has some thirty).
 """
 
 from __future__ import annotations
@@ -41,6 +47,10 @@ class Item:
     _nodes: etree.XPath | None = field(default=None, repr=False, compare=False)
     _value: etree.XPath | None = field(default=None, repr=False, compare=False)
     _uri: etree.XPath | None = field(default=None, repr=False, compare=False)
+    # the quick forms of xpath and uri, where there is one (see the module's docstring)
+    _steps: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] | None = field(default=None, repr=False, compare=False)
+    _uri_attribute: str | None = field(default=None, repr=False, compare=False)
+    _uri_self: bool = field(default=False, repr=False, compare=False)
 
     @property
     def supplied_by_gateway(self) -> bool:
@@ -64,6 +74,48 @@ def _compile(expr: str | None, where: str) -> etree.XPath | None:
         return etree.XPath(expr, namespaces=_XPATH_NS)
     except etree.XPathSyntaxError as exc:
         raise crosswalk.CrosswalkError(f"annex3.toml, {where}: bad XPath {expr!r}: {exc}") from None
+
+
+# One child step: prefix:name, optionally [...] with tests @attribute = 'value' joined by "or" (attributes without
+# namespace, literal values).  A value holding "/" or " or " makes the expression fail to match, and it is run as XPath.
+_STEP = re.compile(r"^\s*([A-Za-z_][\w.-]*):([A-Za-z_][\w.-]*)\s*(?:\[(.*)\])?\s*$")
+_TEST = re.compile(r"^\s*@([A-Za-z_][\w.-]*)\s*=\s*'([^']*)'\s*$")
+_OR = re.compile(r"\s+or\s+")
+#: one step: the tag, and the (attribute, value) pairs of which one must hold (none: no test)
+Step = tuple[str, tuple[tuple[str, str], ...]]
+_ATTRIBUTE = re.compile(r"^\s*@(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)\s*$")
+
+
+def _steps(expr: str | None) -> tuple[Step, ...] | None:
+    """The steps of a path of child steps, or None when the expression is anything else."""
+    if not expr:
+        return None
+    steps = []
+    for part in expr.split("/"):
+        found = _STEP.match(part)
+        if found is None or found.group(1) not in _XPATH_NS:
+            return None
+        tests = []
+        if found.group(3) is not None:
+            for test in _OR.split(found.group(3)):
+                matched = _TEST.match(test)
+                if matched is None:
+                    return None
+                tests.append((matched.group(1), matched.group(2)))
+        steps.append((f"{{{_XPATH_NS[found.group(1)]}}}{found.group(2)}", tuple(tests)))
+    return tuple(steps)
+
+
+def _attribute(expr: str | None) -> str | None:
+    """The attribute's name ({namespace}name) of an expression that is only @name or @prefix:name, else None."""
+    found = _ATTRIBUTE.match(expr or "")
+    if found is None:
+        return None
+    prefix, name = found.groups()
+    if prefix is None:
+        return name
+    uri = _XPATH_NS.get(prefix)
+    return f"{{{uri}}}{name}" if uri else None
 
 
 def _load() -> list[Item]:
@@ -90,6 +142,9 @@ def _load() -> list[Item]:
                 _nodes=_compile(entry.get("xpath"), key),
                 _value=_compile(entry.get("value"), key),
                 _uri=_compile(entry.get("uri"), key),
+                _steps=_steps(entry.get("xpath")),
+                _uri_attribute=_attribute(entry.get("uri")),
+                _uri_self=(entry.get("uri") or "").strip() == ".",
             )
         )
     return result
@@ -122,43 +177,88 @@ def _text(node: object) -> str:
     if isinstance(node, list):
         node = node[0] if node else ""
     if isinstance(node, etree._Element):
-        node = "".join(node.itertext())
+        return _element_text(node)
     elif isinstance(node, bool):
         node = "true" if node else ""
     elif isinstance(node, float):
         node = "" if node != node else (str(int(node)) if node.is_integer() else str(node))
-    return _SPACE.sub(" ", str(node)).strip()
+    return _collapse(str(node))
 
 
-def _lang_of(node: object) -> str:
-    if isinstance(node, etree._Element):
-        return node.get(_XML_LANG, "")
-    return ""
+def _element_text(element: etree._Element) -> str:
+    # An element without children (nearly every one the table names) is its text.
+    return _collapse((element.text or "") if len(element) == 0 else "".join(element.itertext()))
+
+
+def _collapse(text: str) -> str:
+    # Text without a tab, a line break or two spaces in a row is left as it is by the substitution: skip it.
+    if "\n" in text or "\t" in text or "\r" in text or "  " in text:
+        text = _SPACE.sub(" ", text)
+    return text.strip()
 
 
 def view(canonical: etree._Element) -> dict[str, list[dict[str, str]]]:
     """Every Annex-3 item of a canonical record: key -> [{"value", "lang", "uri"?}, ...] (JSON-serialisable)."""
     result: dict[str, list[dict[str, str]]] = {}
+    # the record's top-level elements by tag, for the items that are paths of child steps
+    top: dict[str, list[etree._Element]] = {}
+    for child in canonical:
+        tag = child.tag
+        if isinstance(tag, str):  # not a comment or a processing instruction
+            top.setdefault(tag, []).append(child)
     for item in _table():
         values: list[dict[str, str]] = []
-        if item._nodes is not None:
+        if item._steps is not None:
+            found: object = _follow(top, item._steps)
+        elif item._nodes is not None:
             found = item._nodes(canonical)
-            for node in found if isinstance(found, list) else [found]:
-                lang = _lang_of(node)
-                if item._value is not None and isinstance(node, etree._Element):
-                    value = _text(item._value(node, lang=lang))
+        else:
+            result[item.key] = values
+            continue
+        for node in found if isinstance(found, list) else [found]:
+            element = isinstance(node, etree._Element)
+            lang = node.get(_XML_LANG, "") if element else ""
+            if item._value is not None and element:
+                value = _text(item._value(node, lang=lang))
+            elif element:
+                value = _element_text(node)
+            else:
+                value = _text(node)
+            if not value:
+                continue
+            entry = {"value": value, "lang": lang}
+            if element and item._uri is not None:
+                if item._uri_attribute is not None:
+                    uri = _collapse(node.get(item._uri_attribute) or "")
+                elif item._uri_self:
+                    uri = _element_text(node)
                 else:
-                    value = _text(node)
-                if not value:
-                    continue
-                entry = {"value": value, "lang": lang}
-                if item._uri is not None and isinstance(node, etree._Element):
                     uri = _text(item._uri(node))
-                    if uri:
-                        entry["uri"] = uri
-                values.append(entry)
+                if uri:
+                    entry["uri"] = uri
+            values.append(entry)
         result[item.key] = values
     return result
+
+
+def _follow(top: dict[str, list[etree._Element]], steps: tuple[Step, ...]) -> list[etree._Element]:
+    """The elements a path of child steps selects, in document order (as the XPath gives them)."""
+    (tag, tests), *rest = steps
+    nodes = top.get(tag, [])
+    if tests:
+        nodes = [node for node in nodes if _passes(node, tests)]
+    for tag, tests in rest:
+        nodes = [child for node in nodes for child in node.iterchildren(tag) if not tests or _passes(child, tests)]
+    return nodes
+
+
+def _passes(element: etree._Element, tests: tuple[tuple[str, str], ...]) -> bool:
+    # XPath's @a = 'v' holds when the attribute is there with exactly that value.  A loop rather than any() over a
+    # generator, which costs more than the test itself for the one or two tests a step has.
+    for attribute, value in tests:  # noqa: SIM110
+        if element.get(attribute) == value:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------------------- summary
@@ -212,7 +312,7 @@ _FUNDING = f"{_JP}fundingReference"
 def _clean(text: str | None) -> str | None:
     if text is None:
         return None
-    return _SPACE.sub(" ", text).strip() or None
+    return _collapse(text) or None
 
 
 def _by_lang(elements: list[etree._Element], lang: str) -> str | None:

@@ -1,34 +1,25 @@
-"""The Flask application factory: the OAI-PMH provider (and later the admin pages) over one database."""
+"""The Flask application factory: the OAI-PMH provider at /oai and, when enabled, the dashboard and its API.
+
+It builds the per-process services (gateway.services) and mounts the blueprints, which read those services back;
+nothing imports this module but the entry points that make an application (the command line, the WSGI module).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flask import Flask, current_app, redirect, url_for
+from flask import Flask, redirect, url_for
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
+from gateway import services
 from gateway.config import Config
-from gateway.db import make_engine, session_factory
-
-
-@dataclass
-class Services:
-    """What every request handler needs, built once per process."""
-
-    config: Config
-    engine: Engine
-    sessions: sessionmaker[Session]
+from gateway.db import make_engine
+from gateway.provider import blueprint as provider_blueprint
 
 
 def create_app(config: Config, engine: Engine | None = None) -> Flask:
     app = Flask(__name__)
     app.config["JSON_AS_ASCII"] = False
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # OAI-PMH POST bodies are a few arguments, never more
-    engine = engine or make_engine(config.database_url)
-    app.extensions["gateway"] = Services(config=config, engine=engine, sessions=session_factory(engine))
-
-    from gateway.provider import blueprint as provider_blueprint
+    built = services.install(app, config, engine or make_engine(config.database_url))
 
     app.register_blueprint(provider_blueprint, url_prefix="/oai")
 
@@ -44,14 +35,10 @@ def create_app(config: Config, engine: Engine | None = None) -> Flask:
         app.register_blueprint(api_blueprint, url_prefix="/api")
         app.register_blueprint(pages_blueprint, url_prefix="/admin")
         http_errors_as_json(app)
-        import_on_start(app.extensions["gateway"].sessions, config)
+        import_on_start(built.sessions, config)
 
     @app.get("/")
     def index():  # type: ignore[no-untyped-def]
         return redirect(url_for("provider.endpoint", verb="Identify"))
 
     return app
-
-
-def services() -> Services:
-    return current_app.extensions["gateway"]

@@ -12,11 +12,21 @@ repository manager edits the mappings.
 Stylesheets run with an access control that forbids the network and any write; they may read files (their
 vocabularies under ``mappings/vocab``), and the parser they are loaded with refuses to resolve anything outside the
 mappings folder.
+
+Vocabularies are parsed once, not once per record.  XSLT evaluates every global variable again on each run, so a
+global ``<xsl:variable name="TYPES" select="document('../vocab/coar_resource_types.xml')/vocab"/>`` would parse that
+file for every record (most of the time a small record's mapping takes).  When a stylesheet module is compiled, each
+global variable or parameter whose ``select`` starts with ``document('<file under mappings>.xml')`` is served instead
+from a tree parsed once per process and thread (the same parser options, so the same nodes); the stylesheets stay
+plain XSLT 1.0 that any processor runs as written.  One consequence for whoever edits them: libxslt builds ``xsl:key``
+indexes only for documents it loaded itself, so look values up in a vocabulary with predicates, not ``key()``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import threading
 import tomllib
 from dataclasses import dataclass
@@ -71,6 +81,27 @@ class MetadataFormat:
     input_namespaces: tuple[str, ...]
     stylesheet_in: str = ""
     stylesheet_out: str = ""
+    #: the output stylesheet is proven (tests/test_crosswalk_equivalence.py) to render a schema-valid canonical record
+    #: as a valid document, and is the very stylesheet the proof ran on: its output is not validated again
+    proven: bool = False
+
+
+_IMPORTS = re.compile(rb"<xsl:(?:import|include)\s+href=\"([^\"]+)\"")
+
+
+def stylesheet_digest(name: str) -> str:
+    """sha256 over a stylesheet and everything it imports or includes, as `proven_sha256` in formats.toml says it."""
+    digest = hashlib.sha256()
+    pending, seen = [MAPPINGS_DIR / name], set()
+    while pending:
+        path = pending.pop(0).resolve()
+        if path in seen:
+            continue
+        seen.add(path)
+        data = path.read_bytes()
+        digest.update(path.relative_to(MAPPINGS_DIR.resolve()).as_posix().encode() + b"\0" + data + b"\0")
+        pending += [path.parent / href.decode() for href in _IMPORTS.findall(data)]
+    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------------------- registry
@@ -119,6 +150,8 @@ def _load_formats(path: Path) -> dict[str, MetadataFormat]:
             input_namespaces=inputs,
             stylesheet_in=entry["in"],
             stylesheet_out=entry["out"],
+            # A stylesheet edited since its proof is validated at run time again, until it is proven anew.
+            proven=bool(entry.get("proven_sha256")) and entry.get("proven_sha256") == stylesheet_digest(entry["out"]),
         )
     if CANONICAL_PREFIX not in result:
         raise CrosswalkError(f"{path}: the canonical format {CANONICAL_PREFIX!r} is not registered")
@@ -144,15 +177,70 @@ def reload() -> None:
 # ---------------------------------------------------------------------------------------------------------- stylesheets
 
 
+_XSL = "http://www.w3.org/1999/XSL/Transform"
+# The extension function that hands a stylesheet a vocabulary parsed once; the prefix is declared where it is used.
+_VOCAB_NS = "urn:x-gateway:crosswalk"
+_VOCAB_PREFIX = "gateway-crosswalk"
+_VOCAB_CALL = re.compile(r"""^\s*document\(\s*(?:'([^']*)'|"([^"]*)")\s*\)""")
+# Parser options of the stylesheets, and so of what document() reads through their resolver.
+_PARSER_OPTIONS = {"no_network": True, "resolve_entities": False, "load_dtd": False}
+
+
+class _Vocabularies:
+    """The vocabulary trees of one thread's stylesheets, parsed once each (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._trees: dict[str, etree._ElementTree] = {}
+
+    def load(self, path: Path) -> bool:
+        """Parse a vocabulary; False if it cannot be (document() is then left to report it, as it always did)."""
+        key = str(path)
+        if key in self._trees:
+            return True
+        try:
+            self._trees[key] = etree.parse(key, etree.XMLParser(**_PARSER_OPTIONS))
+        except (OSError, etree.XMLSyntaxError):
+            return False
+        return True
+
+    def function(self, _context: object, path: object) -> etree._Element:
+        # The root element: the stylesheet takes its parent, the document node that document() would return.
+        return self._trees[str(path)].getroot()
+
+
+def _serve_vocabularies(stylesheet: etree._Element, base: Path, root: Path, vocabularies: _Vocabularies) -> None:
+    """Point the global document() variables of one stylesheet module at `vocabularies` (in place)."""
+    for element in stylesheet.iterchildren(f"{{{_XSL}}}variable", f"{{{_XSL}}}param"):
+        select = element.get("select") or ""
+        found = _VOCAB_CALL.match(select)
+        if found is None:
+            continue
+        href = found.group(1) if found.group(1) is not None else found.group(2)
+        if "://" in href or not href.endswith(".xml"):
+            continue
+        path = (base.parent / href).resolve()
+        quote = "'" if "'" not in str(path) else '"'
+        if quote in str(path) or not path.is_relative_to(root) or not vocabularies.load(path):
+            continue  # left to document() and the resolver, which refuse or report it at run time as before
+        # A new element declares the function's prefix; it takes the old one's place among the top-level elements.
+        served = etree.Element(element.tag, nsmap={_VOCAB_PREFIX: _VOCAB_NS})
+        for name, value in element.attrib.items():
+            served.set(name, value)
+        served.set("select", f"{_VOCAB_PREFIX}:vocabulary({quote}{path}{quote})/..{select[found.end() :]}")
+        served.tail = element.tail
+        stylesheet.replace(element, served)
+
+
 class _MappingsOnly(etree.Resolver):
     """Lets stylesheets import and read files under the mappings folder, and nothing else."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, vocabularies: _Vocabularies) -> None:
         super().__init__()
         self._root = root
-        # Stylesheets read their vocabularies with document() in global variables, which XSLT evaluates again on
-        # every run: keep each allowed file's bytes, so that a run costs a parse from memory, not a path check and a
-        # file read per vocabulary per record.  A new resolver (and so a fresh cache) comes with every reload().
+        self._vocabularies = vocabularies
+        # A document() that is not served from `vocabularies` (one outside a global variable, say) is evaluated again
+        # on every run: keep each allowed file's bytes, so that a run costs a parse from memory, not a path check and a
+        # file read.  A new resolver (and so a fresh cache) comes with every reload().
         self._files: dict[str, bytes] = {}
 
     def resolve(self, system_url, public_id, context):  # type: ignore[no-untyped-def]
@@ -167,32 +255,65 @@ class _MappingsOnly(etree.Resolver):
         path = Path(url).resolve()
         if not path.is_relative_to(self._root):
             raise CrosswalkError(f"stylesheets may only read files under {self._root}, not {system_url!r}")
+        if path.suffix == ".xsl" and path.is_file():
+            # an imported or included module: its vocabularies are served like the main module's
+            module = etree.parse(str(path), etree.XMLParser(**_PARSER_OPTIONS))
+            _serve_vocabularies(module.getroot(), path, self._root, self._vocabularies)
+            return self.resolve_string(etree.tostring(module), context, base_url=system_url)
         if path.suffix != ".xml" or not path.is_file():
             return None  # let libxml2 read the (allowed) local file itself, and report it if it is missing
         data = self._files[system_url or ""] = path.read_bytes()
         return self.resolve_string(data, context, base_url=system_url)
 
 
-def _compile(path: Path) -> etree.XSLT:
-    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
-    parser.resolvers.add(_MappingsOnly(MAPPINGS_DIR.resolve()))
+def _fix_params(stylesheet: etree._Element, fixed: tuple[tuple[str, str], ...]) -> bool:
+    """Give the top-level xsl:param of each (name, value) in `fixed` that value as its default (in place).
+
+    A parameter passed at run time is compiled and evaluated on every run; one that never changes (the schema location
+    of a format) costs nothing as a default.  False, and nothing changed, when a parameter is not declared in this
+    module (an imported one may declare it) or its value cannot be written as an XPath literal: it is then passed
+    on every run instead."""
+    declared = {element.get("name"): element for element in stylesheet.iterchildren(f"{{{_XSL}}}param")}
+    if any(name not in declared or ("'" in value and '"' in value) for name, value in fixed):
+        return False
+    for name, value in fixed:
+        quote = "'" if "'" not in value else '"'
+        declared[name].set("select", f"{quote}{value}{quote}")
+    return True
+
+
+def _compile(path: Path, vocabularies: _Vocabularies, fixed: tuple[tuple[str, str], ...] = ()) -> etree.XSLT | None:
+    root = MAPPINGS_DIR.resolve()
+    parser = etree.XMLParser(**_PARSER_OPTIONS)
+    parser.resolvers.add(_MappingsOnly(root, vocabularies))
     try:
         doc = etree.parse(str(path), parser)
-        return etree.XSLT(doc, access_control=_ACCESS)
+        if fixed and not _fix_params(doc.getroot(), fixed):
+            return None
+        _serve_vocabularies(doc.getroot(), path.resolve(), root, vocabularies)
+        return etree.XSLT(doc, access_control=_ACCESS, extensions={(_VOCAB_NS, "vocabulary"): vocabularies.function})
     except (OSError, etree.XMLSyntaxError, etree.XSLTParseError) as exc:
         raise CrosswalkError(f"cannot compile stylesheet {path}: {exc}") from None
 
 
 def _stylesheet(name: str) -> etree.XSLT:
-    cache: dict[str, etree.XSLT] | None = getattr(_local, "cache", None)
+    xslt = _compiled(name, ())
+    assert xslt is not None  # nothing to fix: always compiled
+    return xslt
+
+
+def _compiled(name: str, fixed: tuple[tuple[str, str], ...]) -> etree.XSLT | None:
+    """The thread's compiled stylesheet `name` with the parameters `fixed` (see _fix_params); None if they cannot be."""
+    cache: dict[tuple[str, tuple[tuple[str, str], ...]], etree.XSLT | None] | None = getattr(_local, "cache", None)
     if cache is None or getattr(_local, "generation", -1) != _generation:
         cache = {}
         _local.cache = cache
+        _local.vocabularies = _Vocabularies()
         _local.generation = _generation
-    xslt = cache.get(name)
-    if xslt is None:
-        xslt = cache[name] = _compile(MAPPINGS_DIR / name)
-    return xslt
+    key = (name, fixed)
+    if key not in cache:
+        cache[key] = _compile(MAPPINGS_DIR / name, _local.vocabularies, fixed)
+    return cache[key]
 
 
 def _run(xslt: etree.XSLT, root: etree._Element, what: str, **params: str) -> etree._Element:
@@ -269,12 +390,13 @@ def render(canonical: etree._Element, prefix: str) -> etree._Element:
         raise CrosswalkError(f"unknown metadata format {prefix!r} (known: {', '.join(registry)})")
     if canonical.tag != f"{{{ns.JPCOAR_2}}}jpcoar":
         raise CrosswalkError(f"render: expected a canonical JPCOAR 2.0 record, got {canonical.tag!r}")
-    out = _run(
-        _stylesheet(fmt.stylesheet_out),
-        canonical,
-        f"rendering {prefix}",
-        schema_location=f"{fmt.namespace} {fmt.schema}",
-    )
+    schema_location = f"{fmt.namespace} {fmt.schema}"
+    # The schema location is the same on every run: compiled in as the parameter's default where the stylesheet allows.
+    fixed = _compiled(fmt.stylesheet_out, (("schema_location", schema_location),))
+    if fixed is not None:
+        out = _run(fixed, canonical, f"rendering {prefix}")
+    else:
+        out = _run(_stylesheet(fmt.stylesheet_out), canonical, f"rendering {prefix}", schema_location=schema_location)
     etree.cleanup_namespaces(out)
     return out
 

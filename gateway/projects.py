@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import commonitems, crosswalk
+from gateway.commonitems.tables import load_table
 from gateway.db import transaction, utcnow
 from gateway.models import Project
 
@@ -118,7 +119,7 @@ class ImportResult:
 
 def _table() -> tuple[list[HeaderColumn], list[str]]:
     try:
-        data = commonitems._load("projects.toml")
+        data = load_table("projects.toml")
     except crosswalk.CrosswalkError as exc:
         raise ProjectImportError(str(exc)) from None
     columns = [

@@ -56,27 +56,27 @@
   <xsl:template match="*" mode="dc"/>
 
   <xsl:template match="dc:title" mode="dc">
-    <dc:title><xsl:call-template name="lang"/><xsl:value-of select="normalize-space(.)"/></dc:title>
+    <dc:title><xsl:call-template name="element-lang"/><xsl:value-of select="normalize-space(.)"/></dc:title>
   </xsl:template>
 
   <xsl:template match="dc:creator[not(regexp:test(normalize-space(.), '^[0-9]+$'))]" mode="dc">
-    <jpcoar:creator><jpcoar:creatorName><xsl:call-template name="lang"/><xsl:value-of select="normalize-space(.)"/></jpcoar:creatorName></jpcoar:creator>
+    <jpcoar:creator><jpcoar:creatorName><xsl:call-template name="element-lang"/><xsl:value-of select="normalize-space(.)"/></jpcoar:creatorName></jpcoar:creator>
   </xsl:template>
 
   <xsl:template match="dc:contributor[not(regexp:test(normalize-space(.), '^[0-9]+$'))]" mode="dc">
-    <jpcoar:contributor><jpcoar:contributorName><xsl:call-template name="lang"/><xsl:value-of select="normalize-space(.)"/></jpcoar:contributorName></jpcoar:contributor>
+    <jpcoar:contributor><jpcoar:contributorName><xsl:call-template name="element-lang"/><xsl:value-of select="normalize-space(.)"/></jpcoar:contributorName></jpcoar:contributor>
   </xsl:template>
 
   <xsl:template match="dc:subject" mode="dc">
-    <jpcoar:subject subjectScheme="Other"><xsl:call-template name="lang"/><xsl:value-of select="normalize-space(.)"/></jpcoar:subject>
+    <jpcoar:subject subjectScheme="Other"><xsl:call-template name="element-lang"/><xsl:value-of select="normalize-space(.)"/></jpcoar:subject>
   </xsl:template>
 
   <xsl:template match="dc:description" mode="dc">
-    <datacite:description descriptionType="Abstract"><xsl:call-template name="lang"/><xsl:value-of select="."/></datacite:description>
+    <datacite:description descriptionType="Abstract"><xsl:call-template name="element-lang"/><xsl:value-of select="."/></datacite:description>
   </xsl:template>
 
   <xsl:template match="dc:publisher" mode="dc">
-    <dc:publisher><xsl:call-template name="lang"/><xsl:value-of select="normalize-space(.)"/></dc:publisher>
+    <dc:publisher><xsl:call-template name="element-lang"/><xsl:value-of select="normalize-space(.)"/></dc:publisher>
   </xsl:template>
 
   <xsl:template match="dc:date" mode="dc">
@@ -106,11 +106,11 @@
   </xsl:template>
 
   <xsl:template match="dc:format" mode="dc">
-    <jpcoar:format><xsl:call-template name="lang"/><xsl:value-of select="normalize-space(.)"/></jpcoar:format>
+    <jpcoar:format><xsl:call-template name="element-lang"/><xsl:value-of select="normalize-space(.)"/></jpcoar:format>
   </xsl:template>
 
   <xsl:template match="dc:source" mode="dc">
-    <jpcoar:sourceTitle><xsl:call-template name="lang"/><xsl:value-of select="normalize-space(.)"/></jpcoar:sourceTitle>
+    <jpcoar:sourceTitle><xsl:call-template name="element-lang"/><xsl:value-of select="normalize-space(.)"/></jpcoar:sourceTitle>
   </xsl:template>
 
   <xsl:template match="dc:language" mode="dc">
@@ -118,7 +118,7 @@
   </xsl:template>
 
   <xsl:template match="dc:coverage" mode="dc">
-    <dcterms:temporal><xsl:call-template name="lang"/><xsl:value-of select="normalize-space(.)"/></dcterms:temporal>
+    <dcterms:temporal><xsl:call-template name="element-lang"/><xsl:value-of select="normalize-space(.)"/></dcterms:temporal>
   </xsl:template>
 
   <xsl:template match="dc:rights" mode="dc">
@@ -129,9 +129,9 @@
         <dcterms:accessRights><xsl:value-of select="$v"/></dcterms:accessRights>
       </xsl:when>
       <xsl:when test="starts-with($lc, 'http://') or starts-with($lc, 'https://')">
-        <dc:rights rdf:resource="{$v}"><xsl:call-template name="lang"/><xsl:value-of select="$v"/></dc:rights>
+        <dc:rights rdf:resource="{$v}"><xsl:call-template name="element-lang"/><xsl:value-of select="$v"/></dc:rights>
       </xsl:when>
-      <xsl:otherwise><dc:rights><xsl:call-template name="lang"/><xsl:value-of select="."/></dc:rights></xsl:otherwise>
+      <xsl:otherwise><dc:rights><xsl:call-template name="element-lang"/><xsl:value-of select="."/></dc:rights></xsl:otherwise>
     </xsl:choose>
   </xsl:template>
 
@@ -205,7 +205,7 @@
             <xsl:value-of select="$url"/>
           </jpcoar:relatedIdentifier>
         </xsl:when>
-        <xsl:otherwise><jpcoar:relatedTitle><xsl:call-template name="lang"/><xsl:value-of select="$v"/></jpcoar:relatedTitle></xsl:otherwise>
+        <xsl:otherwise><jpcoar:relatedTitle><xsl:call-template name="element-lang"/><xsl:value-of select="$v"/></jpcoar:relatedTitle></xsl:otherwise>
       </xsl:choose>
     </jpcoar:relation>
   </xsl:template>

@@ -39,8 +39,8 @@
       <xsl:for-each select="dc:title">
         <dc:title><xsl:copy-of select="@xml:lang"/><xsl:value-of select="."/></dc:title>
       </xsl:for-each>
-      <xsl:for-each select="jpcoar:creator">
-        <xsl:call-template name="agent"><xsl:with-param name="element" select="'dc:creator'"/><xsl:with-param name="names" select="jpcoar:creatorName"/></xsl:call-template>
+      <xsl:for-each select="jpcoar:creator/jpcoar:creatorName | jpcoar:creator[not(jpcoar:creatorName)]/jpcoar:familyName">
+        <dc:creator><xsl:copy-of select="@xml:lang"/><xsl:call-template name="agent"/></dc:creator>
       </xsl:for-each>
       <xsl:for-each select="dc:subject | jpcoar:subject">
         <dc:subject><xsl:copy-of select="@xml:lang"/><xsl:value-of select="."/></dc:subject>
@@ -51,8 +51,8 @@
       <xsl:for-each select="dc:publisher | jpcoar:publisher/jpcoar:publisherName">
         <dc:publisher><xsl:copy-of select="@xml:lang"/><xsl:value-of select="."/></dc:publisher>
       </xsl:for-each>
-      <xsl:for-each select="jpcoar:contributor">
-        <xsl:call-template name="agent"><xsl:with-param name="element" select="'dc:contributor'"/><xsl:with-param name="names" select="jpcoar:contributorName"/></xsl:call-template>
+      <xsl:for-each select="jpcoar:contributor/jpcoar:contributorName | jpcoar:contributor[not(jpcoar:contributorName)]/jpcoar:familyName">
+        <dc:contributor><xsl:copy-of select="@xml:lang"/><xsl:call-template name="agent"/></dc:contributor>
       </xsl:for-each>
       <xsl:for-each select="datacite:date | dcterms:date">
         <dc:date><xsl:value-of select="."/></dc:date>
@@ -110,27 +110,14 @@
     </oai_dc:dc>
   </xsl:template>
 
-  <!-- one dc:creator / dc:contributor per language: the full name, else "familyName, givenName" -->
+  <!-- One dc:creator / dc:contributor per name of the person (the loops above choose them): each full name, else each
+       familyName as "familyName, givenName" with the givenName of its language.  The context is that name. -->
   <xsl:template name="agent">
-    <xsl:param name="element"/>
-    <xsl:param name="names"/>
-    <xsl:choose>
-      <xsl:when test="$names">
-        <xsl:for-each select="$names">
-          <xsl:element name="{$element}"><xsl:copy-of select="@xml:lang"/><xsl:value-of select="."/></xsl:element>
-        </xsl:for-each>
-      </xsl:when>
-      <xsl:otherwise>
-        <xsl:for-each select="jpcoar:familyName">
-          <xsl:variable name="lang" select="string(@xml:lang)"/>
-          <xsl:variable name="given" select="../jpcoar:givenName[string(@xml:lang) = $lang][1]"/>
-          <xsl:element name="{$element}">
-            <xsl:copy-of select="@xml:lang"/>
-            <xsl:value-of select="."/>
-            <xsl:if test="$given"><xsl:value-of select="concat(', ', $given)"/></xsl:if>
-          </xsl:element>
-        </xsl:for-each>
-      </xsl:otherwise>
-    </xsl:choose>
+    <xsl:value-of select="."/>
+    <xsl:if test="self::jpcoar:familyName">
+      <xsl:variable name="lang" select="string(@xml:lang)"/>
+      <xsl:variable name="given" select="../jpcoar:givenName[string(@xml:lang) = $lang][1]"/>
+      <xsl:if test="$given"><xsl:value-of select="concat(', ', $given)"/></xsl:if>
+    </xsl:if>
   </xsl:template>
 </xsl:stylesheet>

@@ -186,3 +186,16 @@ def test_the_annex3_view_of_rows_written_before_compression_survives_the_migrati
             assert s.scalar(select(Record.annex3))["size"] == [{"value": "1-10GB"}]
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("size", [0, 300, 100_000])
+@pytest.mark.parametrize("with_dictionary", [False, True])
+def test_the_dictionary_of_a_value_is_read_from_its_frame(size, with_dictionary):
+    samples = [f"<record n='{i}'><title>観測 {i}</title><id>{i * 7919}</id></record>".encode() for i in range(400)]
+    trained = zstandard.train_dictionary(4096, samples)
+    compression.CODEC.add(trained.dict_id(), trained.as_bytes())
+    value = ("<a>" + "データ" * size + "</a>").encode()
+    options = {"dict_data": trained} if with_dictionary else {}
+    packed = zstandard.ZstdCompressor(level=3, **options).compress(value)
+    assert zstandard.get_frame_parameters(packed).dict_id == (trained.dict_id() if with_dictionary else 0)
+    assert compression.CODEC.unpack(packed) == value

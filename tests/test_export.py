@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from gateway.cli_export import export_rows, write_sheet
+from gateway.cli.export import export_rows, write_sheet
 from gateway.db import session_factory
 from gateway.harvest.runner import run_harvest
 from gateway.models import Record

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from gateway import commonitems, crosswalk
 from gateway.app import create_app
 from gateway.cli import cli
-from gateway.cli_export import export_rows, write_sheet
+from gateway.cli.export import export_rows, write_sheet
 from gateway.config import load
 from gateway.db import session_factory
 from gateway.harvest.grdm import read_export

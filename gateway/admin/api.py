@@ -14,74 +14,58 @@ the same way, by reading `field`; 422 would split one kind of mistake in two.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from gateway.admin import sourcestore
+from gateway import reports
+from gateway.admin import operations, sourcestore
+from gateway.admin.api_input import (
+    ApiError,
+    bool_arg,
+    date_arg,
+    error_response,
+    int_arg,
+    json_body,
+    source_name,
+    text_arg,
+)
 from gateway.admin.auth import csrf_token, current_user, login_required
-from gateway.admin.openapi import (
+from gateway.admin.openapi import BodyError, spec
+from gateway.admin.openapi.limits import (
     MAX_BODY_BYTES,
     MAX_LIMIT,
     MAX_OFFSET,
-    MAX_QUERY_TEXT,
     MAX_RECORD_ID,
     MAX_ROW_ID,
     MAX_WITHIN_DAYS,
-    NAME_PATTERN,
     RECORD_STATUSES,
-    BodyError,
-    check_body,
 )
 from gateway.admin.sourcestore import SourceError
+from gateway.services import services
 
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("api", __name__)
 
-_SOURCE_NAME = re.compile(NAME_PATTERN)
-# Matched whole (fullmatch): "$" would let a final newline through.
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_INTEGER = re.compile(r"-?[0-9]{1,30}")  # a longer number is out of every range, and int() refuses 4,300 digits
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.field = field
-
-
-def _error(status: int, message: str, field: str | None = None, **more: Any) -> Response:
-    body: dict[str, Any] = {"error": message}
-    if field:
-        body["field"] = field
-    body.update(more)
-    response = jsonify(body)
-    response.status_code = status
-    return response
-
 
 @blueprint.errorhandler(ApiError)
 def _api_error(exc: ApiError) -> Response:
-    return _error(exc.status, exc.message, exc.field)
+    return error_response(exc.status, exc.message, exc.field)
 
 
 @blueprint.errorhandler(SourceError)
 def _source_error(exc: SourceError) -> Response:
-    return _error(400, exc.message, exc.field)
+    return error_response(400, exc.message, exc.field)
 
 
 @blueprint.errorhandler(BodyError)
 def _body_error(exc: BodyError) -> Response:
     first = exc.violations[0]
-    return _error(
+    return error_response(
         400,
         first.describe(),
         first.field,
@@ -94,9 +78,9 @@ def _body_error(exc: BodyError) -> Response:
 @blueprint.errorhandler(Exception)
 def _unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
-        return _error(exc.code or 500, exc.description or exc.name)
+        return error_response(exc.code or 500, exc.description or exc.name)
     log.exception("management API: %s %s failed", request.method, request.path)
-    return _error(500, "internal error (the gateway's log has the details)")
+    return error_response(500, "internal error (the gateway's log has the details)")
 
 
 def http_errors_as_json(app: Flask) -> None:
@@ -105,19 +89,15 @@ def http_errors_as_json(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         if request.path == "/api" or request.path.startswith("/api/"):
-            response = _error(exc.code or 500, exc.description or exc.name)
+            response = error_response(exc.code or 500, exc.description or exc.name)
             if exc.code == 405 and exc.valid_methods:
                 response.headers["Allow"] = ", ".join(exc.valid_methods)
             return response
         return exc
 
 
-def _services() -> Any:
-    return current_app.extensions["gateway"]
-
-
 def _db() -> Any:
-    return _services().sessions()
+    return services().sessions()
 
 
 @blueprint.before_request
@@ -133,93 +113,12 @@ def _reject_control_characters() -> Response | None:
     try:
         request.query_string.decode("utf-8")
     except UnicodeDecodeError:
-        return _error(400, "the query string is not UTF-8")
+        return error_response(400, "the query string is not UTF-8")
     # A NUL byte in a query or path is refused by PostgreSQL as a string; answer 400 before it reaches a query.
     for value in [request.path, *request.args.values()]:
         if any(ord(ch) < 32 for ch in value):
-            return _error(400, "control characters are not allowed in the URL")
+            return error_response(400, "control characters are not allowed in the URL")
     return None
-
-
-# --- parameters ----------------------------------------------------------------------------------------------------
-
-
-def _int_arg(name: str, default: int, *, minimum: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    # int() alone would also take " 5", "+5", "5_000" and "٥", none of which the description's integer is.
-    if not _INTEGER.fullmatch(raw):
-        raise ApiError(400, f"{name} must be a whole number", name)
-    value = int(raw)
-    if not minimum <= value <= maximum:
-        raise ApiError(400, f"{name} must be between {minimum} and {maximum}", name)
-    return value
-
-
-def _text_arg(name: str) -> str | None:
-    raw = request.args.get(name) or ""
-    if len(raw) > MAX_QUERY_TEXT:  # as sent, before stripping: that is what the description's maxLength limits
-        raise ApiError(400, f"{name} is longer than {MAX_QUERY_TEXT} characters", name)
-    return raw.strip() or None
-
-
-def _bool_arg(name: str) -> bool:
-    raw = request.args.get(name)
-    if raw is None:
-        return False
-    raw = raw.strip().lower()
-    if raw in ("false", "0", "no"):
-        return False
-    if raw in ("true", "1", "yes"):
-        return True
-    raise ApiError(400, f"{name} must be true or false", name)
-
-
-def _date_arg(name: str) -> date:
-    raw = request.args.get(name)
-    if raw is None:
-        return datetime.now(UTC).date()
-    try:
-        # The description says format: date (RFC 3339, YYYY-MM-DD); fromisoformat alone also takes 20261101 and
-        # 2026-W44-7.
-        if not _DATE.fullmatch(raw):
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ApiError(400, f"{name} must be a date (YYYY-MM-DD)", name) from None
-
-
-def _source_name(name: str) -> str:
-    if not _SOURCE_NAME.match(name):
-        raise ApiError(404, f"no source named {name!r}", "name")
-    return name
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _json_body(operation_id: str) -> dict[str, Any]:
-    """The request body, parsed as strict JSON and checked against the operation's schema in the description."""
-    if not request.is_json:
-        raise ApiError(400, "the body must be a JSON object (Content-Type: application/json)")
-    raw = request.get_data(cache=True)  # 413 (a JSON error, by _unexpected) when larger than MAX_BODY_BYTES
-    try:
-        # Python's json reads NaN and Infinity, which JSON does not have, and nesting deep enough exhausts the stack.
-        data = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        reason = exc if isinstance(exc, ValueError) else "nested too deeply"
-        raise ApiError(400, f"the body is not valid JSON: {reason}") from None
-    try:
-        # "\ud800" is valid JSON but no text: no database column or JSON answer could hold it.
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise ApiError(400, "the body holds a lone surrogate (\\ud800-\\udfff), which is not text") from None
-    check_body(operation_id, data)
-    if not isinstance(data, dict):  # pragma: no cover - every request schema says type: object
-        raise ApiError(400, "the body must be a JSON object (Content-Type: application/json)")
-    return data
 
 
 # --- who am I ----------------------------------------------------------------------------------------------------
@@ -242,10 +141,8 @@ def me() -> Response:
 @blueprint.get("/overview")
 @login_required()
 def overview() -> Response:
-    from gateway.admin import operations
-
     with _db() as session:
-        return jsonify(operations.overview(session, _services().config))
+        return jsonify(operations.overview(session, services().config))
 
 
 # --- sources -------------------------------------------------------------------------------------------------------
@@ -261,7 +158,7 @@ def sources_list() -> Response:
 @blueprint.post("/sources")
 @login_required("manager")
 def sources_create() -> Response:
-    data = _json_body("createSource")
+    data = json_body("createSource")
     with _db() as session:
         name = data.get("name")
         if isinstance(name, str) and sourcestore.get_source(session, name) is not None:
@@ -285,7 +182,7 @@ def sources_toml() -> Response:
 
 
 def _existing(session: Any, name: str) -> dict[str, Any]:
-    source = sourcestore.get_source(session, _source_name(name))
+    source = sourcestore.get_source(session, source_name(name))
     if source is None:
         raise ApiError(404, f"no source named {name!r}", "name")
     return source
@@ -301,7 +198,7 @@ def source_get(name: str) -> Response:
 @blueprint.put("/sources/<name>")
 @login_required("manager")
 def source_put(name: str) -> Response:
-    data = _json_body("updateSource")
+    data = json_body("updateSource")
     with _db() as session:
         _existing(session, name)
         saved = sourcestore.save_source(session, data, name=name)
@@ -322,8 +219,6 @@ def source_delete(name: str) -> Response:
 @blueprint.post("/sources/<name>/test")
 @login_required("manager")
 def source_test(name: str) -> Response:
-    from gateway.admin import operations
-
     with _db() as session:
         source = _existing(session, name)
     return jsonify(operations.test_connection(source))
@@ -332,13 +227,11 @@ def source_test(name: str) -> Response:
 @blueprint.post("/sources/<name>/harvest")
 @login_required("manager")
 def source_harvest(name: str) -> Response:
-    from gateway.admin import operations
-
-    full = _bool_arg("full")
+    full = bool_arg("full")
     with _db() as session:
         _existing(session, name)
-    services = _services()
-    outcome = operations.start_harvest(services.config, services.engine, name, full=full)
+    svc = services()
+    outcome = operations.start_harvest(svc.config, svc.engine, name, full=full)
     response = jsonify(outcome)
     response.status_code = 202 if outcome.get("started") else 409
     return response
@@ -350,11 +243,9 @@ def source_harvest(name: str) -> Response:
 @blueprint.get("/runs")
 @login_required()
 def runs_list() -> Response:
-    from gateway.admin import operations
-
-    source = _text_arg("source")
-    limit = _int_arg("limit", 50, minimum=1, maximum=MAX_LIMIT)
-    offset = _int_arg("offset", 0, minimum=0, maximum=MAX_OFFSET)
+    source = text_arg("source")
+    limit = int_arg("limit", 50, minimum=1, maximum=MAX_LIMIT)
+    offset = int_arg("offset", 0, minimum=0, maximum=MAX_OFFSET)
     with _db() as session:
         runs = operations.list_runs(session, source=source, limit=limit, offset=offset)
         total = operations.count_runs(session, source=source)
@@ -364,8 +255,6 @@ def runs_list() -> Response:
 @blueprint.get("/runs/<int:run_id>")
 @login_required()
 def run_get(run_id: int) -> Response:
-    from gateway.admin import operations
-
     if run_id > MAX_ROW_ID:
         raise ApiError(404, f"no run {run_id}")
     with _db() as session:
@@ -381,20 +270,18 @@ def run_get(run_id: int) -> Response:
 @blueprint.get("/records")
 @login_required()
 def records_search() -> Response:
-    from gateway.admin import operations
-
     status = request.args.get("status")
     if status is not None and status not in RECORD_STATUSES:
         raise ApiError(400, f"status must be one of: {', '.join(RECORD_STATUSES)}", "status")
-    limit = _int_arg("limit", 50, minimum=1, maximum=MAX_LIMIT)
-    offset = _int_arg("offset", 0, minimum=0, maximum=MAX_OFFSET)
+    limit = int_arg("limit", 50, minimum=1, maximum=MAX_LIMIT)
+    offset = int_arg("offset", 0, minimum=0, maximum=MAX_OFFSET)
     with _db() as session:
         rows, total = operations.search_records(
             session,
-            q=_text_arg("q"),
+            q=text_arg("q"),
             status=status,
-            project=_text_arg("project"),
-            source=_text_arg("source"),
+            project=text_arg("project"),
+            source=text_arg("source"),
             limit=limit,
             offset=offset,
         )
@@ -404,8 +291,6 @@ def records_search() -> Response:
 @blueprint.get("/records/<path:ident>")
 @login_required()
 def record_get(ident: str) -> Response:
-    from gateway.admin import operations
-
     if len(ident) > MAX_RECORD_ID:
         raise ApiError(404, "no such record")
     number = ident.strip()
@@ -414,9 +299,7 @@ def record_get(ident: str) -> Response:
     if number.isdigit() and not (number.isascii() and int(number) <= MAX_ROW_ID):
         raise ApiError(404, f"no record {ident!r}")
     with _db() as session:
-        detail = operations.record_detail(
-            session, ident, repository_identifier=_services().config.repository.identifier
-        )
+        detail = operations.record_detail(session, ident, repository_identifier=services().config.repository.identifier)
     if detail is None:
         raise ApiError(404, f"no record {ident!r}")
     return jsonify(detail)
@@ -425,10 +308,8 @@ def record_get(ident: str) -> Response:
 @blueprint.get("/quarantine")
 @login_required()
 def quarantine() -> Response:
-    from gateway.admin import operations
-
     with _db() as session:
-        return jsonify({"groups": operations.quarantine_groups(session, source=_text_arg("source"))})
+        return jsonify({"groups": operations.quarantine_groups(session, source=text_arg("source"))})
 
 
 # --- reports -------------------------------------------------------------------------------------------------------
@@ -441,11 +322,9 @@ def _report_error(exc: Exception) -> ApiError:
 @blueprint.get("/reports/counts")
 @login_required()
 def report_counts() -> Response:
-    from gateway import reports
-
     with _db() as session:
         try:
-            rows = reports.counts(session, project=_text_arg("project"), source=_text_arg("source"))
+            rows = reports.counts(session, project=text_arg("project"), source=text_arg("source"))
         except reports.ReportError as exc:
             raise _report_error(exc) from None
     return jsonify(
@@ -460,10 +339,8 @@ def report_counts() -> Response:
 @blueprint.get("/reports/embargoes")
 @login_required()
 def report_embargoes() -> Response:
-    from gateway import reports
-
-    today = _date_arg("today")
-    within = _int_arg("within_days", 30, minimum=0, maximum=MAX_WITHIN_DAYS)
+    today = date_arg("today")
+    within = int_arg("within_days", 30, minimum=0, maximum=MAX_WITHIN_DAYS)
     with _db() as session:
         try:
             rows = reports.embargoes(session, today=today, within_days=within)
@@ -475,12 +352,10 @@ def report_embargoes() -> Response:
 @blueprint.get("/reports/deadlines")
 @login_required()
 def report_deadlines() -> Response:
-    from gateway import reports
-
-    today = _date_arg("today")
+    today = date_arg("today")
     with _db() as session:
         try:
-            rows = reports.deadlines(session, _services().config, today=today)
+            rows = reports.deadlines(session, services().config, today=today)
         except reports.ReportError as exc:
             raise _report_error(exc) from None
     return jsonify({"today": today.isoformat(), "deadlines": _plain(rows)})
@@ -504,6 +379,4 @@ def _plain(value: Any) -> Any:
 
 @blueprint.get("/openapi.json")
 def openapi() -> Response:
-    from gateway.admin.openapi import spec
-
-    return jsonify(spec(_services().config))
+    return jsonify(spec(services().config))

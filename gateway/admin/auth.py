@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
 from gateway.models import AdminUser, ApiToken, LoginFailure
+from gateway.services import services, services_of
 
 ROLES = ("manager", "viewer")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -226,7 +227,7 @@ def user_for_token(session: Session, token: str) -> AdminUser | None:
 
 
 def _sessions():  # type: ignore[no-untyped-def]
-    return current_app.extensions["gateway"].sessions
+    return services().sessions
 
 
 def _area(path: str) -> str | None:
@@ -398,10 +399,10 @@ def init_app(app: Flask) -> None:
     """Session cookie settings, the secret, the guard over /admin and /api, CSRF, and the no-store headers."""
     from gateway.provider.settings import stored_setting
 
-    services = app.extensions["gateway"]
-    admin = services.config.admin
+    built = services_of(app)
+    admin = built.config.admin
     app.secret_key = admin.secret_key or stored_setting(
-        services.sessions, SECRET_SETTING, lambda: secrets.token_urlsafe(48)
+        built.sessions, SECRET_SETTING, lambda: secrets.token_urlsafe(48)
     )
     app.config.update(
         SESSION_COOKIE_NAME="gateway_session",
@@ -446,7 +447,7 @@ def login():  # type: ignore[no-untyped-def]
         if current_user() is not None:
             return redirect(next_url)
         return render_template("admin/login.html", error=None, next=next_url)
-    admin = current_app.extensions["gateway"].config.admin
+    admin = services().config.admin
     username = (request.form.get("username") or "").strip()[:64]
     password = request.form.get("password") or ""
     address = (request.remote_addr or "unknown")[:64]

@@ -20,6 +20,7 @@ from gateway.admin import charts, i18n, operations
 from gateway.admin.auth import current_user, login_required
 from gateway.db import transaction
 from gateway.policy import STATUSES
+from gateway.services import services
 
 blueprint = Blueprint("admin", __name__)
 blueprint.record_once(lambda state: i18n.install(state.app))
@@ -39,12 +40,6 @@ ACCESS_COLOURS = {
     "embargoed": "#1565c0",
     "unknown": "#9e9e9e",
 }
-
-
-def _services() -> Any:
-    from gateway.app import services
-
-    return services()
 
 
 @blueprint.app_context_processor
@@ -97,7 +92,7 @@ def _not_found() -> Response:
 @blueprint.get("/")
 @login_required()
 def overview() -> str:
-    svc = _services()
+    svc = services()
     with svc.sessions() as session:
         data = operations.overview(session, svc.config)
     return render_template("admin/overview.html", data=data)
@@ -176,7 +171,7 @@ def _render_form(values: dict[str, Any], *, editing: str | None, error: _FormErr
 def sources() -> str:
     from gateway.admin import sourcestore
 
-    svc = _services()
+    svc = services()
     with svc.sessions() as session:
         defined = sourcestore.list_sources(session)
         state = {s["name"]: s for s in operations.overview(session, svc.config)["sources"]}
@@ -188,7 +183,7 @@ def sources() -> str:
 def sources_toml() -> Response:
     from gateway.admin import sourcestore
 
-    with _services().sessions() as session:
+    with services().sessions() as session:
         text = sourcestore.export_toml(session)
     return Response(
         text,
@@ -212,7 +207,7 @@ def source_edit(name: str) -> Any:
 def _source_edit(name: str | None) -> Any:
     from gateway.admin import sourcestore
 
-    svc = _services()
+    svc = services()
     if request.method == "GET":
         current = None
         if name is not None:
@@ -241,7 +236,7 @@ def source_enabled(name: str) -> Any:
     from gateway.admin import sourcestore
 
     try:
-        with transaction(_services().sessions) as session:
+        with transaction(services().sessions) as session:
             sourcestore.set_enabled(session, name, request.form.get("enabled") == "1")
     except sourcestore.SourceError:
         return _not_found()
@@ -255,7 +250,7 @@ def source_delete(name: str) -> Any:
     from gateway.admin import sourcestore
 
     try:
-        with transaction(_services().sessions) as session:
+        with transaction(services().sessions) as session:
             sourcestore.delete_source(session, name)
     except sourcestore.SourceError:
         return _not_found()
@@ -268,7 +263,7 @@ def source_delete(name: str) -> Any:
 def source_test(name: str) -> Any:
     from gateway.admin import sourcestore
 
-    with _services().sessions() as session:
+    with services().sessions() as session:
         source = sourcestore.get_source(session, name)
     if source is None:
         return _not_found()
@@ -295,7 +290,7 @@ def _failed(exc: _FormError) -> dict[str, Any]:
 @blueprint.post("/sources/<name>/harvest")
 @login_required("manager")
 def source_harvest(name: str) -> Any:
-    svc = _services()
+    svc = services()
     outcome = operations.start_harvest(svc.config, svc.engine, name, full=request.form.get("full") == "1")
     flash(outcome["message"], "ok" if outcome["started"] else "error")
     if outcome["run_id"]:
@@ -311,7 +306,7 @@ def source_harvest(name: str) -> Any:
 def runs() -> str:
     source = request.args.get("source") or None
     page = _page_number()
-    with _services().sessions() as session:
+    with services().sessions() as session:
         rows = operations.list_runs(session, source=source, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         total = operations.count_runs(session, source=source)
     return render_template("admin/runs.html", runs=rows, total=total, page=page, pages=_pages(total), source=source)
@@ -320,7 +315,7 @@ def runs() -> str:
 @blueprint.get("/runs/<int:run_id>")
 @login_required()
 def run(run_id: int) -> Any:
-    with _services().sessions() as session:
+    with services().sessions() as session:
         data = operations.get_run(session, run_id)
     if data is None:
         return _not_found()
@@ -341,7 +336,7 @@ def records() -> str:
     if criteria["status"] not in STATUSES:
         criteria["status"] = None
     page = _page_number()
-    svc = _services()
+    svc = services()
     with svc.sessions() as session:
         rows, total = operations.search_records(session, **criteria, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         names = [s.name for s in operations.effective_sources(session, svc.config)]
@@ -360,7 +355,7 @@ def records() -> str:
 @blueprint.get("/records/<path:ident>")
 @login_required()
 def record(ident: str) -> Any:
-    svc = _services()
+    svc = services()
     with svc.sessions() as session:
         data = operations.record_detail(session, ident, repository_identifier=svc.config.repository.identifier)
     if data is None:
@@ -375,7 +370,7 @@ def record(ident: str) -> Any:
 @login_required()
 def quarantine() -> str:
     source = request.args.get("source") or None
-    svc = _services()
+    svc = services()
     with svc.sessions() as session:
         groups = operations.quarantine_groups(session, source=source)
         names = [s.name for s in operations.effective_sources(session, svc.config)]
@@ -396,7 +391,7 @@ def _category_keys(reports: Any, rows: list[dict[str, Any]]) -> list[str]:
 def projects() -> str:
     from gateway import reports
 
-    svc = _services()
+    svc = services()
     today = date.today()
     with svc.sessions() as session:
         counted = reports.counts(session)
@@ -441,7 +436,7 @@ def project_download(report: str, fmt: str) -> Any:
         return _not_found()
     from gateway import reports
 
-    svc = _services()
+    svc = services()
     today = date.today()
     with svc.sessions() as session:
         if report == "counts":

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import SourceConfig
 from gateway.db import transaction, utcnow
-from gateway.harvest import HarvestedRecord, Page
+from gateway.harvest.records import HarvestedRecord, Page
 from gateway.models import HarvestRun, Record
 from gateway.pipeline import raw_hash
 from gateway.store import Mapper, Prepared, SourceProcessor

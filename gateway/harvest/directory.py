@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from gateway.config import DISCLOSURES, SourceConfig
-from gateway.harvest import HarvestedRecord, HarvestError, Page
 from gateway.harvest.oairesponse import OAIProtocolError, parse_response, salvage_response
+from gateway.harvest.records import HarvestedRecord, HarvestError, Page
 from gateway.namespaces import OAI
 from gateway.xmlsafe import XMLInputError, parse_bytes, strip_illegal_xml_chars, tostring
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway import commonitems
-from gateway.harvest import HarvestedRecord
+from gateway.harvest.records import HarvestedRecord
 from gateway.harvest.safezip import UnsafeArchive, read_members
 from gateway.harvest.spreadsheet import (
     InputError,

@@ -41,8 +41,8 @@ from sickle import Sickle
 
 from gateway import __version__
 from gateway.config import SourceConfig
-from gateway.harvest import HarvestError, Page
 from gateway.harvest.oairesponse import MalformedResponse, OAIProtocolError, Response, parse_response, salvage_response
+from gateway.harvest.records import HarvestError, Page
 
 log = logging.getLogger(__name__)
 USER_AGENT = f"jrd-gateway/{__version__} (OAI-PMH harvester)"

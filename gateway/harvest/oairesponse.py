@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from gateway.harvest import HarvestedRecord, HarvestError
+from gateway.harvest.records import HarvestedRecord, HarvestError
 from gateway.namespaces import OAI
 from gateway.xmlsafe import XMLInputError, mark_illegal_xml_chars, parse_bytes, unmark
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from gateway import commonitems
 from gateway.config import SourceConfig
-from gateway.harvest import HarvestedRecord, HarvestError, Page
+from gateway.harvest.records import HarvestedRecord, HarvestError, Page
 from gateway.harvest.safezip import UnsafeArchive, check_archive
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024

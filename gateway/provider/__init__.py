@@ -16,6 +16,7 @@ from gateway.provider.errors import ProtocolError
 from gateway.provider.response import choose_encoding, document, errors, http_response
 from gateway.provider.tokens import TokenCodec, server_secret
 from gateway.provider.verbs import HANDLERS, Context
+from gateway.services import services
 
 __all__ = ["blueprint", "endpoint"]
 
@@ -35,8 +36,6 @@ def _codec() -> TokenCodec:
     state = current_app.extensions.setdefault(_STATE, {})
     codec = state.get("codec")
     if codec is None:
-        from gateway.app import services
-
         svc = services()
         repo = svc.config.repository
         codec = state["codec"] = TokenCodec(server_secret(svc.sessions, repo.token_secret), repo.token_lifetime)
@@ -52,8 +51,6 @@ def _arguments() -> list[tuple[str, str]]:
 
 @blueprint.route("", methods=["GET", "POST"])
 def endpoint() -> Response:
-    from gateway.app import services
-
     svc = services()
     now = utcnow()
     base_url = svc.config.repository.base_url

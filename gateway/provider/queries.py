@@ -153,20 +153,27 @@ def find_item(session: Session, identifier: str) -> Item | None:
     return Item(id=row[0], identifier=row[1], datestamp=row[2], deleted=bool(row[3]))
 
 
-def load_record(session: Session, item: Item, prefix: str) -> bool:
-    """Fill `item` with its sets and, unless deleted, its fragment in `prefix`; False when it has none."""
-    _attach_sets(session, [item])
-    if item.deleted:
-        return True
-    row = session.execute(
-        select(PublishedFormat.xml, Published.about_xml)
-        .join(Published, Published.id == PublishedFormat.published_id)
-        .where(PublishedFormat.published_id == item.id, PublishedFormat.prefix == prefix)
-    ).first()
+def get_item(session: Session, identifier: str, prefix: str) -> tuple[Item | None, bool]:
+    """One record by its OAI identifier with its stored header and its fragment in `prefix`, in one query; and
+    whether it is available in that format (a deleted record is, as a header)."""
+    formats = and_(PublishedFormat.published_id == Published.id, PublishedFormat.prefix == prefix)
+    row = session.connection().execute(
+        select(
+            Published.id, Published.oai_identifier, Published.datestamp, Published.deleted, Published.header_xml,
+            PublishedFormat.xml, Published.about_xml,
+        )
+        .outerjoin(PublishedFormat, formats)
+        .where(Published.oai_identifier == identifier)
+    ).first()  # fmt: skip
     if row is None:
-        return False
-    item.metadata, item.about = row[0], row[1]
-    return True
+        return None, False
+    item = Item(id=row[0], identifier=row[1], datestamp=row[2], deleted=bool(row[3]), header=row[4])
+    if item.header is None:
+        _attach_sets(session, [item])  # a row written before headers were stored
+    if item.deleted:
+        return item, True
+    item.metadata, item.about = row[5], row[6]
+    return item, row[5] is not None
 
 
 def item_prefixes(session: Session, item_id: int) -> set[str]:

@@ -146,10 +146,10 @@ def get_record(ctx: Context, req: OaiRequest) -> Body:
             "cannotDisseminateFormat", "This repository does not offer that metadata format.", echo=req.echo()
         )
     with ctx.sessions() as session:
-        item = queries.find_item(session, req.identifier)
+        item, available = queries.get_item(session, req.identifier, req.metadata_prefix)
         if item is None:
             raise ProtocolError.one("idDoesNotExist", "No record has this identifier.", echo=req.echo())
-        if not queries.load_record(session, item, req.metadata_prefix):
+        if not available:
             raise ProtocolError.one(
                 "cannotDisseminateFormat", "This record is not available in that metadata format.", echo=req.echo()
             )

@@ -18,6 +18,14 @@
       elsewhere in the record.  A record with no title stays without one: inventing a title would hide the problem
       from the validator, which quarantines the record with a reason.
   Elements the 2.0 schema does not know (rioxxterms:apc, stray wrappers) are not carried over.
+
+  This runs for every harvested record, so it is written to do per record only what the record needs:
+    - the vocabularies are global variables read with document(); the gateway parses each file once (see
+      gateway/crosswalk.py), and since libxslt builds xsl:key indexes only for documents it loaded itself, values are
+      looked up in them with predicates, the common case (an exact label) first, the repairs only when it fails;
+    - elements are written as literal result elements, one template each, not with xsl:element name="{...}", whose
+      computed name is compiled again each time it runs;
+    - regexp:test (a call out to Python in lxml) decides only what cheaper comparisons cannot (see "lang").
 -->
 <xsl:stylesheet version="1.0"
     xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
@@ -38,7 +46,6 @@
   <xsl:variable name="RIGHTS" select="document('../vocab/coar_access_rights.xml')/vocab"/>
   <xsl:variable name="VERSIONS" select="document('../vocab/coar_versions.xml')/vocab"/>
   <xsl:variable name="LANGS" select="document('../vocab/languages.xml')/vocab"/>
-  <xsl:variable name="OTHER_TYPE" select="$TYPES/type[@label = 'other']"/>
 
   <!-- Pattern of datacite:date in the 2.0 datacite.xsd (W3C-DTF, optionally an RKMS-ISO8601 range). -->
   <xsl:variable name="DTF" select="'\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2}))?)?)?'"/>
@@ -118,42 +125,44 @@
   <!-- ============================================================ helpers -->
   <xsl:template name="lang">
     <xsl:param name="value" select="translate(normalize-space(@xml:lang), '_', '-')"/>
-    <xsl:if test="$value != '' and regexp:test($value, '^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$')">
-      <xsl:attribute name="xml:lang"><xsl:value-of select="$value"/></xsl:attribute>
-    </xsl:if>
+    <!-- kept when well-formed: ^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$ -->
+    <xsl:choose>
+      <xsl:when test="$value = ''"/>
+      <!-- the tags nearly every record uses, written as they are: the attribute is copied -->
+      <xsl:when test="($value = 'ja' or $value = 'en' or $value = 'ja-Kana' or $value = 'ja-Latn') and $value = @xml:lang">
+        <xsl:copy-of select="@xml:lang"/>
+      </xsl:when>
+      <xsl:when test="$value = 'ja' or $value = 'en' or $value = 'ja-Kana' or $value = 'ja-Latn'
+                      or regexp:test($value, '^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$')">
+        <xsl:attribute name="xml:lang"><xsl:value-of select="$value"/></xsl:attribute>
+      </xsl:when>
+    </xsl:choose>
   </xsl:template>
 
-  <!-- a string element that may carry xml:lang -->
-  <xsl:template name="text-lang">
-    <xsl:if test="normalize-space(.)">
-      <xsl:element name="{local-name()}" namespace="{namespace-uri()}">
-        <xsl:call-template name="lang"/>
-        <xsl:value-of select="."/>
-      </xsl:element>
-    </xsl:if>
+  <!-- The xml:lang of the context element, written as "lang" writes it.  The tags nearly every record uses, already as
+       they must be, are copied at once, without computing the normalised value first (which "lang", having it as a
+       parameter, always does). -->
+  <xsl:template name="element-lang">
+    <xsl:choose>
+      <xsl:when test="@xml:lang = 'ja' or @xml:lang = 'en' or @xml:lang = 'ja-Kana' or @xml:lang = 'ja-Latn'">
+        <xsl:copy-of select="@xml:lang"/>
+      </xsl:when>
+      <xsl:when test="@xml:lang"><xsl:call-template name="lang"/></xsl:when>
+    </xsl:choose>
   </xsl:template>
 
-  <!-- a plain xs:string element (no attributes allowed) -->
-  <xsl:template name="text-plain">
-    <xsl:if test="normalize-space(.)">
-      <xsl:element name="{local-name()}" namespace="{namespace-uri()}">
-        <xsl:value-of select="."/>
-      </xsl:element>
-    </xsl:if>
-  </xsl:template>
-
-  <xsl:template name="copy-attr">
-    <xsl:param name="attr"/>
-    <xsl:if test="normalize-space($attr)">
-      <xsl:attribute name="{name($attr)}" namespace="{namespace-uri($attr)}"><xsl:value-of select="normalize-space($attr)"/></xsl:attribute>
-    </xsl:if>
-  </xsl:template>
+  <!-- An optional attribute is copied, trimmed, when it is not empty:
+         <xsl:if test="normalize-space(@a)"><xsl:attribute name="a"><xsl:value-of select="normalize-space(@a)"/></xsl:attribute></xsl:if>
+       written out where it is needed rather than in a named template, which would have to compute the attribute's
+       name (xsl:attribute name="{...}"), compiled again on every call. -->
 
   <!-- Repairs a date to the 2.0 datacite pattern; writes nothing when it cannot. -->
   <xsl:template name="dtf-date">
     <xsl:param name="value" select="normalize-space(.)"/>
+    <!-- YYYY-MM-DD, YYYY-MM and YYYY match $DATE_RE; every digit becomes 0 in the shape -->
+    <xsl:variable name="shape" select="translate($value, '123456789', '000000000')"/>
     <xsl:choose>
-      <xsl:when test="regexp:test($value, $DATE_RE)"><xsl:value-of select="$value"/></xsl:when>
+      <xsl:when test="$shape = '0000-00-00' or $shape = '0000-00' or $shape = '0000' or regexp:test($value, $DATE_RE)"><xsl:value-of select="$value"/></xsl:when>
       <!-- a date-time without a zone (common in WEKO and DSpace) or with seconds fractions: keep the day -->
       <xsl:when test="regexp:test($value, '^\d{4}-\d{2}-\d{2}[T ]')"><xsl:value-of select="substring($value, 1, 10)"/></xsl:when>
       <xsl:when test="regexp:test($value, '^\d{4}/\d{2}/\d{2}$')"><xsl:value-of select="translate($value, '/', '-')"/></xsl:when>
@@ -167,7 +176,7 @@
     <xsl:param name="value" select="normalize-space(.)"/>
     <xsl:variable name="v" select="translate($value, $UC, $LC)"/>
     <xsl:choose>
-      <xsl:when test="starts-with($v, 'https://doi.org/') or starts-with($v, 'http://doi.org/') or starts-with($v, 'http://dx.doi.org/') or starts-with($v, 'https://dx.doi.org/') or starts-with($v, 'doi:') or starts-with($v, 'info:doi/') or regexp:test($v, '^10\.\d{4,9}/')">DOI</xsl:when>
+      <xsl:when test="starts-with($v, 'https://doi.org/') or starts-with($v, 'http://doi.org/') or starts-with($v, 'http://dx.doi.org/') or starts-with($v, 'https://dx.doi.org/') or starts-with($v, 'doi:') or starts-with($v, 'info:doi/') or (starts-with($v, '10.') and regexp:test($v, '^10\.\d{4,9}/'))">DOI</xsl:when>
       <xsl:when test="starts-with($v, 'http://hdl.handle.net/') or starts-with($v, 'https://hdl.handle.net/') or starts-with($v, 'hdl:') or starts-with($v, 'info:hdl/')">HDL</xsl:when>
       <xsl:otherwise>URI</xsl:otherwise>
     </xsl:choose>
@@ -175,20 +184,23 @@
 
   <!-- ============================================================ dc:type -->
   <xsl:template name="resource-type">
-    <!-- several dc:type (oai_dc often has "text" next to the real type): the first that names a specific type wins -->
-    <xsl:variable name="specific" select="$TYPES/type[@label != 'other']"/>
-    <xsl:variable name="known" select="dc:type[
-        $specific/alias = translate(normalize-space(.), $UC, $LC)
-        or $specific/@label = normalize-space(.) or $TYPES/legacy[@current != 'other']/@label = translate(normalize-space(.), $UC, $LC)
-        or ($specific/@uri = normalize-space(@rdf:resource) and normalize-space(@rdf:resource) != '')]"/>
+    <!-- several dc:type (oai_dc often has "text" next to the real type): the first that names a specific type wins.
+         One dc:type is the one whatever it says, so it is not looked up for that. -->
+    <xsl:variable name="several" select="boolean(dc:type[2])"/>
+    <!-- "names a specific type": a label, alias or URI of a type other than "other", or a 1.0 term that did not become
+         "other".  A value that is in no type at all (the usual case) is told by one comparison with the vocabulary;
+         only a match is checked again against the types other than "other". -->
+    <xsl:variable name="known" select="dc:type[$several][
+        (normalize-space(.) != 'other' and $TYPES/type/@label = normalize-space(.))
+        or ($TYPES/type/alias = translate(normalize-space(.), $UC, $LC)
+            and $TYPES/type[@label != 'other']/alias = translate(normalize-space(.), $UC, $LC))
+        or $TYPES/legacy[@current != 'other']/@label = translate(normalize-space(.), $UC, $LC)
+        or (normalize-space(@rdf:resource) != '' and $TYPES/type/@uri = normalize-space(@rdf:resource)
+            and $TYPES/type[@label != 'other']/@uri = normalize-space(@rdf:resource))]"/>
     <xsl:variable name="chosen" select="($known | dc:type[not($known)])[1]"/>
     <xsl:variable name="text" select="normalize-space($chosen)"/>
-    <xsl:variable name="lc" select="translate($text, $UC, $LC)"/>
     <xsl:variable name="res" select="normalize-space($chosen/@rdf:resource)"/>
     <xsl:variable name="by-label" select="$TYPES/type[@label = $text][1]"/>
-    <xsl:variable name="by-legacy" select="$TYPES/type[@label = $TYPES/legacy[@label = $lc]/@current][1]"/>
-    <xsl:variable name="by-alias" select="$TYPES/type[@label = $lc or alias = $lc][1]"/>
-    <xsl:variable name="by-uri" select="$TYPES/type[$res != '' and @uri = $res][1]"/>
     <dc:type>
       <xsl:choose>
         <xsl:when test="$by-label">
@@ -200,24 +212,45 @@
           </xsl:attribute>
           <xsl:value-of select="$by-label/@label"/>
         </xsl:when>
-        <xsl:when test="$by-legacy">
-          <xsl:attribute name="rdf:resource"><xsl:value-of select="$by-legacy/@uri"/></xsl:attribute>
-          <xsl:value-of select="$by-legacy/@label"/>
-        </xsl:when>
-        <xsl:when test="$by-alias">
-          <xsl:attribute name="rdf:resource"><xsl:value-of select="$by-alias/@uri"/></xsl:attribute>
-          <xsl:value-of select="$by-alias/@label"/>
-        </xsl:when>
-        <xsl:when test="$by-uri">
-          <xsl:attribute name="rdf:resource"><xsl:value-of select="$by-uri/@uri"/></xsl:attribute>
-          <xsl:value-of select="$by-uri/@label"/>
-        </xsl:when>
+        <!-- not a label (looked up only now: most records give one) -->
         <xsl:otherwise>
-          <xsl:attribute name="rdf:resource"><xsl:value-of select="$OTHER_TYPE/@uri"/></xsl:attribute>
-          <xsl:value-of select="$OTHER_TYPE/@label"/>
+          <xsl:call-template name="resource-type-repaired">
+            <xsl:with-param name="lc" select="translate($text, $UC, $LC)"/>
+            <xsl:with-param name="res" select="$res"/>
+          </xsl:call-template>
         </xsl:otherwise>
       </xsl:choose>
     </dc:type>
+  </xsl:template>
+
+  <!-- the type of a dc:type whose text is not a label: a 1.0 term, an alias, the URI, else "other" (in that order) -->
+  <xsl:template name="resource-type-repaired">
+    <xsl:param name="lc"/>
+    <xsl:param name="res"/>
+    <!-- the 2.0 term a 1.0 term became (looked up once, not once per term of the vocabulary) -->
+    <xsl:variable name="current" select="$TYPES/legacy[@label = $lc]/@current"/>
+    <xsl:variable name="by-legacy" select="$TYPES/type[@label = $current][1]"/>
+    <xsl:variable name="by-alias" select="$TYPES/type[@label = $lc or alias = $lc][1]"/>
+    <xsl:variable name="by-uri" select="$TYPES/type[$res != '' and @uri = $res][1]"/>
+    <xsl:variable name="other" select="$TYPES/type[@label = 'other']"/>
+    <xsl:choose>
+      <xsl:when test="$by-legacy">
+        <xsl:attribute name="rdf:resource"><xsl:value-of select="$by-legacy/@uri"/></xsl:attribute>
+        <xsl:value-of select="$by-legacy/@label"/>
+      </xsl:when>
+      <xsl:when test="$by-alias">
+        <xsl:attribute name="rdf:resource"><xsl:value-of select="$by-alias/@uri"/></xsl:attribute>
+        <xsl:value-of select="$by-alias/@label"/>
+      </xsl:when>
+      <xsl:when test="$by-uri">
+        <xsl:attribute name="rdf:resource"><xsl:value-of select="$by-uri/@uri"/></xsl:attribute>
+        <xsl:value-of select="$by-uri/@label"/>
+      </xsl:when>
+      <xsl:otherwise>
+        <xsl:attribute name="rdf:resource"><xsl:value-of select="$other/@uri"/></xsl:attribute>
+        <xsl:value-of select="$other/@label"/>
+      </xsl:otherwise>
+    </xsl:choose>
   </xsl:template>
 
   <!-- ============================================================ dcterms:accessRights -->
@@ -229,7 +262,10 @@
     <xsl:if test="$chosen">
       <xsl:variable name="text" select="normalize-space($chosen)"/>
       <xsl:variable name="res" select="normalize-space($chosen/@rdf:resource)"/>
-      <xsl:variable name="right" select="($RIGHTS/right[@label = $text] | $RIGHTS/right[not($RIGHTS/right[@label = $text])][alias = translate($text, $UC, $LC) or @uri = $text] | $RIGHTS/right[not($RIGHTS/right[@label = $text or alias = translate($text, $UC, $LC) or @uri = $text])][@uri = $res])[1]"/>
+      <!-- the right whose label the text is, else the one it is an alias or the URI of, else the one of rdf:resource -->
+      <xsl:variable name="by-label" select="$RIGHTS/right[@label = $text][1]"/>
+      <xsl:variable name="right" select="$by-label | $RIGHTS/right[not($by-label)][alias = translate($text, $UC, $LC) or @uri = $text][1]
+          | $RIGHTS/right[not($by-label)][not($RIGHTS/right[alias = translate($text, $UC, $LC) or @uri = $text])][@uri = $res][1]"/>
       <dcterms:accessRights>
         <xsl:attribute name="rdf:resource">
           <xsl:choose>
@@ -301,33 +337,67 @@
     </xsl:if>
   </xsl:template>
 
-  <!-- ============================================================ simple string elements -->
-  <xsl:template match="dc:title | dcterms:alternative | dc:publisher | dcterms:date | dcterms:temporal
-                       | dcndl:edition | dcndl:volumeTitle | dcterms:extent | jpcoar:format | jpcoar:sourceTitle
-                       | dcndl:degreeName | jpcoar:familyName | jpcoar:givenName | jpcoar:creatorAlternative
-                       | jpcoar:contributorAlternative | jpcoar:affiliationName | jpcoar:rightsHolderName
-                       | jpcoar:relatedTitle | jpcoar:degreeGrantorName | jpcoar:conferenceName
-                       | jpcoar:conferenceSponsor | jpcoar:conferenceVenue | jpcoar:conferencePlace
-                       | jpcoar:funderName | jpcoar:fundingStream | jpcoar:awardTitle | jpcoar:publisherName
-                       | jpcoar:publisherDescription | dcndl:location | jpcoar:holdingAgentName" mode="jp2">
-    <xsl:call-template name="text-lang"/>
-  </xsl:template>
+  <!-- ============================================================ simple string elements
+       Each is written when it has text.  One template per element, the element written literally: xsl:element with a
+       computed name (name="{local-name()}") has its name compiled again every time it runs, which costs more than
+       everything else an element needs. -->
+
+  <!-- strings that may carry xml:lang (kept when well-formed, see "lang") -->
+  <xsl:template match="dc:title" mode="jp2"><xsl:if test="normalize-space(.)"><dc:title><xsl:call-template name="element-lang"/><xsl:value-of select="."/></dc:title></xsl:if></xsl:template>
+  <xsl:template match="dcterms:alternative" mode="jp2"><xsl:if test="normalize-space(.)"><dcterms:alternative><xsl:call-template name="element-lang"/><xsl:value-of select="."/></dcterms:alternative></xsl:if></xsl:template>
+  <xsl:template match="dc:publisher" mode="jp2"><xsl:if test="normalize-space(.)"><dc:publisher><xsl:call-template name="element-lang"/><xsl:value-of select="."/></dc:publisher></xsl:if></xsl:template>
+  <xsl:template match="dcterms:date" mode="jp2"><xsl:if test="normalize-space(.)"><dcterms:date><xsl:call-template name="element-lang"/><xsl:value-of select="."/></dcterms:date></xsl:if></xsl:template>
+  <xsl:template match="dcterms:temporal" mode="jp2"><xsl:if test="normalize-space(.)"><dcterms:temporal><xsl:call-template name="element-lang"/><xsl:value-of select="."/></dcterms:temporal></xsl:if></xsl:template>
+  <xsl:template match="dcndl:edition" mode="jp2"><xsl:if test="normalize-space(.)"><dcndl:edition><xsl:call-template name="element-lang"/><xsl:value-of select="."/></dcndl:edition></xsl:if></xsl:template>
+  <xsl:template match="dcndl:volumeTitle" mode="jp2"><xsl:if test="normalize-space(.)"><dcndl:volumeTitle><xsl:call-template name="element-lang"/><xsl:value-of select="."/></dcndl:volumeTitle></xsl:if></xsl:template>
+  <xsl:template match="dcterms:extent" mode="jp2"><xsl:if test="normalize-space(.)"><dcterms:extent><xsl:call-template name="element-lang"/><xsl:value-of select="."/></dcterms:extent></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:format" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:format><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:format></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:sourceTitle" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:sourceTitle><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:sourceTitle></xsl:if></xsl:template>
+  <xsl:template match="dcndl:degreeName" mode="jp2"><xsl:if test="normalize-space(.)"><dcndl:degreeName><xsl:call-template name="element-lang"/><xsl:value-of select="."/></dcndl:degreeName></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:familyName" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:familyName><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:familyName></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:givenName" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:givenName><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:givenName></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:creatorAlternative" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:creatorAlternative><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:creatorAlternative></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:contributorAlternative" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:contributorAlternative><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:contributorAlternative></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:affiliationName" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:affiliationName><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:affiliationName></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:rightsHolderName" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:rightsHolderName><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:rightsHolderName></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:relatedTitle" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:relatedTitle><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:relatedTitle></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:degreeGrantorName" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:degreeGrantorName><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:degreeGrantorName></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:conferenceName" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:conferenceName><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:conferenceName></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:conferenceSponsor" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:conferenceSponsor><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:conferenceSponsor></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:conferenceVenue" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:conferenceVenue><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:conferenceVenue></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:conferencePlace" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:conferencePlace><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:conferencePlace></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:funderName" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:funderName><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:funderName></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:fundingStream" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:fundingStream><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:fundingStream></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:awardTitle" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:awardTitle><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:awardTitle></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:publisherName" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:publisherName><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:publisherName></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:publisherDescription" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:publisherDescription><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:publisherDescription></xsl:if></xsl:template>
+  <xsl:template match="dcndl:location" mode="jp2"><xsl:if test="normalize-space(.)"><dcndl:location><xsl:call-template name="element-lang"/><xsl:value-of select="."/></dcndl:location></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:holdingAgentName" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:holdingAgentName><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:holdingAgentName></xsl:if></xsl:template>
 
   <xsl:template match="dcterms:format" mode="jp2">
     <xsl:if test="normalize-space()">
-      <jpcoar:format><xsl:call-template name="lang"/><xsl:value-of select="."/></jpcoar:format>
+      <jpcoar:format><xsl:call-template name="element-lang"/><xsl:value-of select="."/></jpcoar:format>
     </xsl:if>
   </xsl:template>
 
-  <xsl:template match="dcndl:originalLanguage | dcndl:publicationPlace | dcndl:dissertationNumber | jpcoar:volume
-                       | jpcoar:issue | jpcoar:mimeType | jpcoar:extent | datacite:version | jpcoar:datasetSeries
-                       | datacite:geoLocationPlace" mode="jp2">
-    <xsl:call-template name="text-plain"/>
-  </xsl:template>
+  <!-- plain xs:string elements (no attributes allowed) -->
+  <xsl:template match="dcndl:originalLanguage" mode="jp2"><xsl:if test="normalize-space(.)"><dcndl:originalLanguage><xsl:value-of select="."/></dcndl:originalLanguage></xsl:if></xsl:template>
+  <xsl:template match="dcndl:publicationPlace" mode="jp2"><xsl:if test="normalize-space(.)"><dcndl:publicationPlace><xsl:value-of select="."/></dcndl:publicationPlace></xsl:if></xsl:template>
+  <xsl:template match="dcndl:dissertationNumber" mode="jp2"><xsl:if test="normalize-space(.)"><dcndl:dissertationNumber><xsl:value-of select="."/></dcndl:dissertationNumber></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:volume" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:volume><xsl:value-of select="."/></jpcoar:volume></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:issue" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:issue><xsl:value-of select="."/></jpcoar:issue></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:mimeType" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:mimeType><xsl:value-of select="."/></jpcoar:mimeType></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:extent" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:extent><xsl:value-of select="."/></jpcoar:extent></xsl:if></xsl:template>
+  <xsl:template match="datacite:version" mode="jp2"><xsl:if test="normalize-space(.)"><datacite:version><xsl:value-of select="."/></datacite:version></xsl:if></xsl:template>
+  <xsl:template match="jpcoar:datasetSeries" mode="jp2"><xsl:if test="normalize-space(.)"><jpcoar:datasetSeries><xsl:value-of select="."/></jpcoar:datasetSeries></xsl:if></xsl:template>
+  <xsl:template match="datacite:geoLocationPlace" mode="jp2"><xsl:if test="normalize-space(.)"><datacite:geoLocationPlace><xsl:value-of select="."/></datacite:geoLocationPlace></xsl:if></xsl:template>
 
-  <xsl:template match="jpcoar:numPages | jpcoar:pageStart | jpcoar:pageEnd | jpcoar:conferenceSequence | dcndl:dateGranted" mode="jp2">
-    <xsl:element name="{local-name()}" namespace="{namespace-uri()}"><xsl:value-of select="normalize-space(.)"/></xsl:element>
-  </xsl:template>
+  <!-- numbers and dates, already checked where jp2-root selects them: written trimmed -->
+  <xsl:template match="jpcoar:numPages" mode="jp2"><jpcoar:numPages><xsl:value-of select="normalize-space(.)"/></jpcoar:numPages></xsl:template>
+  <xsl:template match="jpcoar:pageStart" mode="jp2"><jpcoar:pageStart><xsl:value-of select="normalize-space(.)"/></jpcoar:pageStart></xsl:template>
+  <xsl:template match="jpcoar:pageEnd" mode="jp2"><jpcoar:pageEnd><xsl:value-of select="normalize-space(.)"/></jpcoar:pageEnd></xsl:template>
+  <xsl:template match="jpcoar:conferenceSequence" mode="jp2"><jpcoar:conferenceSequence><xsl:value-of select="normalize-space(.)"/></jpcoar:conferenceSequence></xsl:template>
+  <xsl:template match="dcndl:dateGranted" mode="jp2"><dcndl:dateGranted><xsl:value-of select="normalize-space(.)"/></dcndl:dateGranted></xsl:template>
 
   <xsl:template match="jpcoar:conferenceCountry" mode="jp2">
     <xsl:if test="regexp:test(normalize-space(.), '^[A-Z]{3}$')">
@@ -339,7 +409,7 @@
   <xsl:template match="jpcoar:creator" mode="jp2">
     <xsl:if test="normalize-space(.)">
       <jpcoar:creator>
-        <xsl:call-template name="copy-attr"><xsl:with-param name="attr" select="@creatorType"/></xsl:call-template>
+        <xsl:if test="normalize-space(@creatorType)"><xsl:attribute name="creatorType"><xsl:value-of select="normalize-space(@creatorType)"/></xsl:attribute></xsl:if>
         <xsl:apply-templates select="jpcoar:nameIdentifier" mode="jp2"/>
         <xsl:apply-templates select="jpcoar:creatorName" mode="jp2"/>
         <xsl:apply-templates select="jpcoar:familyName" mode="jp2"/>
@@ -366,15 +436,22 @@
     </xsl:if>
   </xsl:template>
 
-  <xsl:template match="jpcoar:creatorName | jpcoar:contributorName" mode="jp2">
+  <xsl:template match="jpcoar:creatorName" mode="jp2">
     <xsl:if test="normalize-space(.)">
-      <xsl:element name="{local-name()}" namespace="{namespace-uri()}">
-        <xsl:call-template name="lang"/>
-        <xsl:if test="@nameType = 'Organizational' or @nameType = 'Personal'">
-          <xsl:attribute name="nameType"><xsl:value-of select="@nameType"/></xsl:attribute>
-        </xsl:if>
-        <xsl:value-of select="."/>
-      </xsl:element>
+      <jpcoar:creatorName><xsl:call-template name="name-attributes"/><xsl:value-of select="."/></jpcoar:creatorName>
+    </xsl:if>
+  </xsl:template>
+
+  <xsl:template match="jpcoar:contributorName" mode="jp2">
+    <xsl:if test="normalize-space(.)">
+      <jpcoar:contributorName><xsl:call-template name="name-attributes"/><xsl:value-of select="."/></jpcoar:contributorName>
+    </xsl:if>
+  </xsl:template>
+
+  <xsl:template name="name-attributes">
+    <xsl:call-template name="element-lang"/>
+    <xsl:if test="@nameType = 'Organizational' or @nameType = 'Personal'">
+      <xsl:attribute name="nameType"><xsl:value-of select="@nameType"/></xsl:attribute>
     </xsl:if>
   </xsl:template>
 
@@ -406,16 +483,14 @@
   </xsl:template>
 
   <xsl:template match="jpcoar:nameIdentifier" mode="jp2">
-    <!-- JPCOAR 1.0 called the e-Rad researcher number "e-Rad"; 2.0 renamed it -->
-    <xsl:variable name="scheme">
-      <xsl:choose>
-        <xsl:when test="normalize-space(@nameIdentifierScheme) = 'e-Rad'">e-Rad_Researcher</xsl:when>
-        <xsl:otherwise><xsl:value-of select="normalize-space(@nameIdentifierScheme)"/></xsl:otherwise>
-      </xsl:choose>
-    </xsl:variable>
+    <!-- JPCOAR 1.0 called the e-Rad researcher number "e-Rad"; 2.0 renamed it: "e-Rad" gets "_Researcher" appended
+         (substring(s, 1, 0) is empty).  A string, not a variable with content: that would be a result tree fragment
+         built for every identifier. -->
+    <xsl:variable name="given" select="normalize-space(@nameIdentifierScheme)"/>
+    <xsl:variable name="scheme" select="concat($given, substring('_Researcher', 1, 11 * ($given = 'e-Rad')))"/>
     <xsl:if test="normalize-space(.) and contains($NAME_ID_SCHEMES, concat(' ', $scheme, ' '))">
       <jpcoar:nameIdentifier nameIdentifierScheme="{$scheme}">
-        <xsl:call-template name="copy-attr"><xsl:with-param name="attr" select="@nameIdentifierURI"/></xsl:call-template>
+        <xsl:if test="normalize-space(@nameIdentifierURI)"><xsl:attribute name="nameIdentifierURI"><xsl:value-of select="normalize-space(@nameIdentifierURI)"/></xsl:attribute></xsl:if>
         <xsl:value-of select="normalize-space(.)"/>
       </jpcoar:nameIdentifier>
     </xsl:if>
@@ -425,8 +500,8 @@
   <xsl:template match="dc:rights" mode="jp2">
     <xsl:if test="normalize-space(.) or normalize-space(@rdf:resource)">
       <dc:rights>
-        <xsl:call-template name="lang"/>
-        <xsl:call-template name="copy-attr"><xsl:with-param name="attr" select="@rdf:resource"/></xsl:call-template>
+        <xsl:call-template name="element-lang"/>
+        <xsl:if test="normalize-space(@rdf:resource)"><xsl:attribute name="rdf:resource"><xsl:value-of select="normalize-space(@rdf:resource)"/></xsl:attribute></xsl:if>
         <xsl:value-of select="."/>
       </dc:rights>
     </xsl:if>
@@ -436,7 +511,7 @@
     <xsl:variable name="given" select="normalize-space(@subjectScheme)"/>
     <xsl:if test="normalize-space(.)">
       <jpcoar:subject>
-        <xsl:call-template name="lang"/>
+        <xsl:call-template name="element-lang"/>
         <xsl:attribute name="subjectScheme">
           <xsl:choose>
             <xsl:when test="$given = 'Sci-Val'">SciVal</xsl:when>
@@ -444,7 +519,7 @@
             <xsl:otherwise>Other</xsl:otherwise>
           </xsl:choose>
         </xsl:attribute>
-        <xsl:call-template name="copy-attr"><xsl:with-param name="attr" select="@subjectURI"/></xsl:call-template>
+        <xsl:if test="normalize-space(@subjectURI)"><xsl:attribute name="subjectURI"><xsl:value-of select="normalize-space(@subjectURI)"/></xsl:attribute></xsl:if>
         <xsl:value-of select="."/>
       </jpcoar:subject>
     </xsl:if>
@@ -454,7 +529,7 @@
     <xsl:variable name="given" select="normalize-space(@descriptionType)"/>
     <xsl:if test="normalize-space(.)">
       <datacite:description>
-        <xsl:call-template name="lang"/>
+        <xsl:call-template name="element-lang"/>
         <xsl:attribute name="descriptionType">
           <xsl:choose>
             <xsl:when test="$given != '' and contains($DESCRIPTION_TYPES, concat(' ', $given, ' '))"><xsl:value-of select="$given"/></xsl:when>
@@ -582,7 +657,7 @@
           <xsl:otherwise>Other</xsl:otherwise>
         </xsl:choose>
       </xsl:attribute>
-      <xsl:call-template name="copy-attr"><xsl:with-param name="attr" select="@funderIdentifierTypeURI"/></xsl:call-template>
+      <xsl:if test="normalize-space(@funderIdentifierTypeURI)"><xsl:attribute name="funderIdentifierTypeURI"><xsl:value-of select="normalize-space(@funderIdentifierTypeURI)"/></xsl:attribute></xsl:if>
       <xsl:value-of select="normalize-space(.)"/>
     </jpcoar:funderIdentifier>
   </xsl:template>
@@ -593,15 +668,15 @@
       <xsl:if test="$given != '' and contains($STREAM_ID_TYPES, concat(' ', translate($given, ' ', '_'), ' '))">
         <xsl:attribute name="fundingStreamIdentifierType"><xsl:value-of select="$given"/></xsl:attribute>
       </xsl:if>
-      <xsl:call-template name="copy-attr"><xsl:with-param name="attr" select="@fundingStreamIdentifierTypeURI"/></xsl:call-template>
+      <xsl:if test="normalize-space(@fundingStreamIdentifierTypeURI)"><xsl:attribute name="fundingStreamIdentifierTypeURI"><xsl:value-of select="normalize-space(@fundingStreamIdentifierTypeURI)"/></xsl:attribute></xsl:if>
       <xsl:value-of select="normalize-space(.)"/>
     </jpcoar:fundingStreamIdentifier>
   </xsl:template>
 
   <xsl:template match="jpcoar:awardNumber | datacite:awardNumber" mode="jp2">
     <jpcoar:awardNumber>
-      <xsl:call-template name="copy-attr"><xsl:with-param name="attr" select="@awardURI"/></xsl:call-template>
-      <xsl:call-template name="copy-attr"><xsl:with-param name="attr" select="@awardNumberType"/></xsl:call-template>
+      <xsl:if test="normalize-space(@awardURI)"><xsl:attribute name="awardURI"><xsl:value-of select="normalize-space(@awardURI)"/></xsl:attribute></xsl:if>
+      <xsl:if test="normalize-space(@awardNumberType)"><xsl:attribute name="awardNumberType"><xsl:value-of select="normalize-space(@awardNumberType)"/></xsl:attribute></xsl:if>
       <xsl:value-of select="normalize-space(.)"/>
     </jpcoar:awardNumber>
   </xsl:template>
@@ -619,8 +694,8 @@
       <jpcoar:holdingAgent>
         <xsl:for-each select="$nid">
           <jpcoar:holdingAgentNameIdentifier nameIdentifierScheme="{normalize-space(@nameIdentifierScheme)}">
-            <xsl:call-template name="lang"/>
-            <xsl:call-template name="copy-attr"><xsl:with-param name="attr" select="@nameIdentifierURI"/></xsl:call-template>
+            <xsl:call-template name="element-lang"/>
+            <xsl:if test="normalize-space(@nameIdentifierURI)"><xsl:attribute name="nameIdentifierURI"><xsl:value-of select="normalize-space(@nameIdentifierURI)"/></xsl:attribute></xsl:if>
             <xsl:value-of select="normalize-space(.)"/>
           </jpcoar:holdingAgentNameIdentifier>
         </xsl:for-each>
@@ -645,7 +720,7 @@
 
   <xsl:template match="jpcoar:conferenceDate" mode="jp2">
     <jpcoar:conferenceDate>
-      <xsl:call-template name="lang"/>
+      <xsl:call-template name="element-lang"/>
       <xsl:call-template name="date-part"><xsl:with-param name="name" select="'startYear'"/><xsl:with-param name="value" select="(@startYear | @starYear)[1]"/><xsl:with-param name="re" select="'^(1[4-9]\d\d|2[01]\d\d|2200)$'"/></xsl:call-template>
       <xsl:call-template name="date-part"><xsl:with-param name="name" select="'startMonth'"/><xsl:with-param name="value" select="@startMonth"/><xsl:with-param name="re" select="'^(0?[1-9]|1[0-2])$'"/></xsl:call-template>
       <xsl:call-template name="date-part"><xsl:with-param name="name" select="'startDay'"/><xsl:with-param name="value" select="@startDay"/><xsl:with-param name="re" select="'^(0?[1-9]|[12]\d|3[01])$'"/></xsl:call-template>
@@ -707,8 +782,8 @@
   <xsl:template match="jpcoar:license" mode="jp2">
     <xsl:if test="normalize-space(.) and (@licenseType = 'file' or @licenseType = 'metadata' or @licenseType = 'thumbnail')">
       <jpcoar:license licenseType="{@licenseType}">
-        <xsl:call-template name="lang"/>
-        <xsl:call-template name="copy-attr"><xsl:with-param name="attr" select="@rdf:resource"/></xsl:call-template>
+        <xsl:call-template name="element-lang"/>
+        <xsl:if test="normalize-space(@rdf:resource)"><xsl:attribute name="rdf:resource"><xsl:value-of select="normalize-space(@rdf:resource)"/></xsl:attribute></xsl:if>
         <xsl:value-of select="."/>
       </jpcoar:license>
     </xsl:if>

@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import commonitems
+from gateway.cli.group import Context, cli, friendly_errors
 from gateway.models import Record, Source
 
-__all__ = ["export_rows", "register", "write_sheet"]
+__all__ = ["export_rows", "write_sheet"]
 
 
 def export_rows(
@@ -75,26 +76,24 @@ def write_sheet(rows: list[dict[str, Any]], path: Path, lang: str) -> None:
         raise click.ClickException(f"{path}: the output must end in .xlsx or .csv")
 
 
-def register(cli: click.Group) -> None:
-    from gateway.cli import Context, friendly_errors
+@cli.group("export")
+def export_group() -> None:
+    """Export metadata for the funders' databases."""
 
-    @cli.group("export")
-    def export_group() -> None:
-        """Export metadata for the funders' databases."""
 
-    @export_group.command("spreadsheet")
-    @click.option("--project", default=None, help="Only this project (Japan Grant Number).")
-    @click.option("--source", default=None, help="Only this source.")
-    @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", help="Header language.")
-    @click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="FILE.xlsx or .csv")
-    @click.pass_obj
-    @friendly_errors
-    def spreadsheet_cmd(obj: Context, project: str | None, source: str | None, lang: str, output: Path) -> None:
-        """The common-item layout, one row per record (ready for upload; re-importable as a spreadsheet source)."""
-        from gateway.db import session_factory
+@export_group.command("spreadsheet")
+@click.option("--project", default=None, help="Only this project (Japan Grant Number).")
+@click.option("--source", default=None, help="Only this source.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", help="Header language.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="FILE.xlsx or .csv")
+@click.pass_obj
+@friendly_errors
+def spreadsheet_cmd(obj: Context, project: str | None, source: str | None, lang: str, output: Path) -> None:
+    """The common-item layout, one row per record (ready for upload; re-importable as a spreadsheet source)."""
+    from gateway.db import session_factory
 
-        if output.suffix.lower() not in (".xlsx", ".csv"):
-            raise click.ClickException(f"{output}: the output must end in .xlsx or .csv")
-        rows = export_rows(session_factory(obj.engine()), project=project, source=source)
-        write_sheet(rows, output, lang)
-        click.echo(f"{len(rows)} record(s) written to {output}")
+    if output.suffix.lower() not in (".xlsx", ".csv"):
+        raise click.ClickException(f"{output}: the output must end in .xlsx or .csv")
+    rows = export_rows(session_factory(obj.engine()), project=project, source=source)
+    write_sheet(rows, output, lang)
+    click.echo(f"{len(rows)} record(s) written to {output}")
