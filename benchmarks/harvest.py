@@ -49,7 +49,7 @@ OAI_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<OAI-PMH xmlns="http://www.o
 
 def _template() -> str:
     sys.path.insert(0, str(ROOT))
-    from tests.records import dataset
+    from tests.support.records import dataset
 
     return dataset("データセット @N@", title_en="Dataset @N@", data_no="D-@N@", doi="10.99999/bench.@N@")
 

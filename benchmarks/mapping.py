@@ -3,9 +3,9 @@
     .venv/bin/python -m benchmarks.mapping                  # 2,000 records, median of 5 runs
     .venv/bin/python -m benchmarks.mapping --n 5000 --repeat 7
 
-The records are the harvest benchmark's (benchmarks/harvest.py: the JPCOAR 2.0 dataset of tests/records.py, numbered),
-parsed and mapped in this process, without a database.  Each step runs over all N records in turn, and each run of
-every step is repeated `--repeat` times; the table gives the median of the runs, in ms per record:
+The records are the harvest benchmark's (benchmarks/harvest.py: the JPCOAR 2.0 dataset of tests/support/records.py,
+numbered), parsed and mapped in this process, without a database.  Each step runs over all N records in turn, and
+each run of every step is repeated `--repeat` times; the table gives the median of the runs, in ms per record:
 
 - parse:        gateway.xmlsafe.parse_bytes of the raw record
 - to_canonical: the crosswalk to canonical JPCOAR 2.0 (mappings/jpcoar_2.0_in.xsl with lib/jpcoar2_build.xsl)

@@ -60,7 +60,7 @@ def rendered_templates() -> list[bytes]:
     """JPCOAR 2.0 renderings with "@N@" placeholders, made by the real pipeline (crosswalk + render)."""
     sys.path.insert(0, str(ROOT))
     from gateway.pipeline import map_record
-    from tests.records import dataset
+    from tests.support.records import dataset
 
     rng = random.Random(7)
     out = []
@@ -574,7 +574,6 @@ def writer(url: str, enabled: bool) -> Iterator[Any]:
         [sys.executable, "-m", "benchmarks.serve", "--harvest-into", url], cwd=ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
-    time.sleep(3)  # its server up and its first pages written
 
     def written() -> int:
         from sqlalchemy import text
@@ -587,6 +586,9 @@ def writer(url: str, enabled: bool) -> Iterator[Any]:
         engine.dispose()
         return int(count or 0)
 
+    deadline = time.monotonic() + 120
+    while written() == 0 and time.monotonic() < deadline:  # its first page committed: it is really writing
+        time.sleep(0.5)
     try:
         yield written
     finally:

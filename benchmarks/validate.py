@@ -16,7 +16,7 @@ from lxml import etree
 
 from gateway import annex3, crosswalk
 from gateway.validate import check_aggregator, check_annex3, check_schema
-from tests.records import dataset
+from tests.support.records import dataset
 
 SAMPLES = Path("/work/shared/reference/samples/jpcoar-validator")
 

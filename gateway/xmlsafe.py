@@ -100,13 +100,27 @@ def _mark(match: re.Match[bytes]) -> bytes:
     return chr(_MARK_BASE + slot).encode()
 
 
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def has_illegal_xml_chars(data: bytes) -> bool:
+    """A fast first look (every harvested page passes here): a character class and two substring searches, the slower
+    pattern of character references only where the page holds any."""
+    return bool(
+        _CONTROL_BYTES.search(data)
+        or b"\xef\xbf\xbe" in data
+        or b"\xef\xbf\xbf" in data
+        or (b"&#" in data and _ILLEGAL_BYTES.search(data))
+    )
+
+
 def mark_illegal_xml_chars(data: bytes) -> tuple[bytes, int, bool]:
     """Like `strip_illegal_xml_chars`, but leave a marker where each character was (see `unmark`).
 
     Returns the text, the number of characters found and whether markers were left: only in a UTF-8 document that
     holds no marker-like character already; otherwise the characters are simply removed.
     """
-    if not _ILLEGAL_BYTES.search(data):
+    if not has_illegal_xml_chars(data):
         return data, 0, False
     declared = _DECLARED_ENCODING.match(data)
     utf8 = declared is None or declared.group(1).lower().replace(b"_", b"-") in (b"utf-8", b"utf8")

@@ -2,9 +2,9 @@
 
     .venv/bin/python scripts/screenshots.py [--out docs] [--lang en|ja]
 
-It runs what the browser test runs (tests/browser.py): a local OAI-PMH provider with fictitious records, the gateway
-over a fresh SQLite database in a temporary folder, Debian's headless Chromium; a manager adds the provider as a
-source and harvests it, then each page is captured at its full height. Japanese text needs a CJK font installed
+It runs what the browser test runs (tests/support/browser.py): a local OAI-PMH provider with fictitious records, the
+gateway over a fresh SQLite database in a temporary folder, Debian's headless Chromium; a manager adds the provider as
+a source and harvests it, then each page is captured at its full height. Japanese text needs a CJK font installed
 (Debian: fonts-ipafont-gothic or fonts-noto-cjk); without one it shows as boxes.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import (  # noqa: E402
+from tests.support.browser import (  # noqa: E402
     PASSWORD,
     PROJECT_A,
     PROJECT_B,
@@ -31,8 +31,8 @@ from tests.browser import (  # noqa: E402
     sample_records,
     wait_until,
 )
-from tests.oaiserver import FixtureRecord  # noqa: E402
-from tests.records import dataset  # noqa: E402
+from tests.support.oaiserver import FixtureRecord  # noqa: E402
+from tests.support.records import dataset  # noqa: E402
 
 
 def _full_page(driver, path: Path, width: int = 1280) -> None:  # type: ignore[no-untyped-def]

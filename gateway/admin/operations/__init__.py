@@ -9,12 +9,7 @@ through the names below.
 
 from gateway.admin.operations.common import effective_sources
 from gateway.admin.operations.connection import test_connection
-from gateway.admin.operations.harvests import (
-    _active,  # noqa: F401 (the tests wait for every dashboard harvest through it, until they mirror the packages)
-    is_harvesting,
-    start_harvest,
-    wait_for_harvest,
-)
+from gateway.admin.operations.harvests import is_harvesting, start_harvest, wait_for_harvest
 from gateway.admin.operations.overview import overview
 from gateway.admin.operations.quarantine import quarantine_groups
 from gateway.admin.operations.records import find_record, record_detail, search_records

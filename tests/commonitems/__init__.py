@@ -1,0 +1,1 @@
+"""The common items: values read in every wording, and reading problems kept out of every rendering."""

@@ -1,0 +1,1 @@
+"""The configuration file: its rules, errors named by file and key, the bundled example."""

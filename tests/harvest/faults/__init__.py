@@ -1,0 +1,1 @@
+"""Harvesting from a source that fails as real ones do: retries, restarts, kills and resumes, locks, dirty pages."""

@@ -1,0 +1,1 @@
+"""The database: migrations matching the models, and compressed storage of XML."""
