@@ -28,12 +28,18 @@ def create_app(config: Config, engine: Engine | None = None) -> Flask:
         from gateway.admin import auth
         from gateway.admin.api import blueprint as api_blueprint
         from gateway.admin.api import http_errors_as_json
+        from gateway.admin.dmp_pages import blueprint as dmp_pages_blueprint
         from gateway.admin.pages import blueprint as pages_blueprint
+        from gateway.admin.report_pages import blueprint as report_pages_blueprint
         from gateway.admin.sourcestore import import_on_start
+        from gateway.admin.transition_pages import blueprint as transition_pages_blueprint
 
         auth.init_app(app)
         app.register_blueprint(api_blueprint, url_prefix="/api")
         app.register_blueprint(pages_blueprint, url_prefix="/admin")
+        app.register_blueprint(transition_pages_blueprint, url_prefix="/admin")
+        app.register_blueprint(dmp_pages_blueprint, url_prefix="/admin")
+        app.register_blueprint(report_pages_blueprint, url_prefix="/admin/reports")
         http_errors_as_json(app)
         import_on_start(built.sessions, config)
 

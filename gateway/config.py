@@ -21,6 +21,7 @@ IMPORT_KINDS = ("grdm", "spreadsheet")
 METADATA_PREFIXES = ("jpcoar_2.0", "jpcoar_1.0", "oai_dc")
 DISCLOSURES = ("public", "shared", "private")
 PROFILES = ("auto", "annex3", "none")
+PRIORITY_RANGE = 1000  # a source's priority is a whole number from -1000 to 1000 (default 0)
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 _NAMESPACE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9\-]*(\.[A-Za-z][A-Za-z0-9\-]*)+$")
 
@@ -65,6 +66,9 @@ class SourceConfig:
     timeout: float = 60.0
     # Annex-3 item 12 (リポジトリ情報): the repository the data is registered in; default: the gateway's name.
     repository_name: str | None = None
+    # Of two records of one dataset from two sources, the one from the higher priority is served (ties: the first
+    # stored); the other is its duplicate (gateway.dmp.gating).
+    priority: int = 0
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -332,6 +336,7 @@ def _source(reader: _Reader, raw: Any, index: int, base_dir: Path) -> SourceConf
         "enabled",
         "timeout",
         "repository_name",
+        "priority",
     }
     if kind == "oai-pmh":
         known |= set(_OAI_OPTIONS)
@@ -352,6 +357,7 @@ def _source(reader: _Reader, raw: Any, index: int, base_dir: Path) -> SourceConf
         enabled=reader.boolean(raw, f"{where}.enabled", True),
         timeout=float(reader.number(raw, f"{where}.timeout", 60.0)),
         repository_name=reader.optional_string(raw, f"{where}.repository_name"),
+        priority=reader.integer(raw, f"{where}.priority", 0, minimum=-PRIORITY_RANGE, maximum=PRIORITY_RANGE),
         options=_oai_options(reader, raw, where) if kind == "oai-pmh" else options,
     )
 

@@ -36,6 +36,7 @@ def describe_record(session: Session, config: Config, oai_id: str) -> dict[str, 
         .limit(20)
     ).all()
     return {
+        **duplicates_of(session, config, record),
         "oai_identifier": f"oai:{config.repository.identifier}:{record.local_id}",
         "source": record.source.name,
         "source_identifier": record.source_identifier,
@@ -64,4 +65,20 @@ def describe_record(session: Session, config: Config, oai_id: str) -> dict[str, 
         "private": record.private,
         "raw": record.raw_xml.decode("utf-8", "replace") if record.raw_xml else None,
         "canonical": record.canonical_xml.decode("utf-8", "replace") if record.canonical_xml else None,
+    }
+
+
+def _named(config: Config, record: Record) -> str:
+    oai = f"oai:{config.repository.identifier}:{record.local_id}"
+    return f"{oai} (source {record.source.name}, priority {record.source.priority})"
+
+
+def duplicates_of(session: Session, config: Config, record: Record) -> dict[str, Any]:
+    """The record this one is a duplicate of (gateway.dmp.duplicates), and the records that are duplicates of it:
+    "oai id (source S, priority p)" each."""
+    served = session.get(Record, record.duplicate_of) if record.duplicate_of is not None else None
+    copies = session.scalars(select(Record).where(Record.duplicate_of == record.id).order_by(Record.id)).all()
+    return {
+        "duplicate_of": _named(config, served) if served is not None else None,
+        "duplicates": [_named(config, r) for r in copies],
     }

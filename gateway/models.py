@@ -51,6 +51,9 @@ class Source(Base):
     location: Mapped[str | None] = mapped_column(Text)
     metadata_prefix: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    #: the configured priority as of the source's last harvest: of two records of one dataset, the one from the
+    #: source with the higher priority is served (kept here for what is decided without the configuration)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class HarvestRun(Base):
@@ -120,6 +123,9 @@ class Record(Base):
     access_right: Mapped[str | None] = mapped_column(String(32))
     available_date: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    #: the record served for the same dataset from another source (gateway.dmp.gating): this one is not published,
+    #: and no report counts it; None for every record that is served, or counted, in its own right
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="SET NULL"), index=True)
 
     source: Mapped[Source] = relationship()
     fundings: Mapped[list[RecordFunding]] = relationship(
@@ -342,3 +348,101 @@ class Project(Base):
     origin: Mapped[str] = mapped_column(String(16))  # dmp
     file_name: Mapped[str | None] = mapped_column(Text)  # the file it was last imported from (its name only)
     imported_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RecordKey(Base):
+    """What tells a record's dataset: its grant numbers, data numbers, persistent identifiers and titles, normalised.
+
+    Written with the record at map time (gateway.dmp.keys), so that the two rules that need them read an index
+    instead of every record's Annex-3 view: one dataset is one record (the same DOI or other persistent identifier,
+    or the same data number of the same grant number, across sources: gateway.dmp.gating), and a record is matched
+    to the dataset its project's DMP declares (data number, identifier, then title: gateway.dmp.matching).
+    kind: jgn (value: the grant number) | number ("<jgn>/<data number>") | pid ("doi:10..." / "hdl:...") |
+    title ("<jgn>/<normalised title>").
+    """
+
+    __tablename__ = "record_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(600))
+
+    __table_args__ = (Index("ix_record_keys_kind_value", "kind", "value"),)
+
+
+class DmpVersion(Base):
+    """One import of a project's DMP: every import is a version of its own, kept (the guideline asks for the DMP's
+    history, §5 2)-3). `current` marks the newest version of each project; `changes` is what it changed."""
+
+    __tablename__ = "dmp_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jgn: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    dmp_date: Mapped[date | None] = mapped_column(Date)  # DMP 作成日 as the file gives it
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    file_name: Mapped[str | None] = mapped_column(Text)
+    layout: Mapped[str] = mapped_column(String(16))  # table | form (item rows, datasets in columns) | projects
+    #: false for a sheet of project periods only: the datasets of the version before are carried over
+    declares_datasets: Mapped[bool] = mapped_column(Boolean, default=True)
+    name_ja: Mapped[str | None] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    program: Mapped[str | None] = mapped_column(Text)  # 研究事業名 / 事業名
+    funder: Mapped[str | None] = mapped_column(Text)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    #: the principal investigator as the catalogue may show them (name, affiliation, title)
+    investigator: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: what the DMP form marks as not published (the PI's address, telephone, e-mail): kept, never in any output
+    private: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    revisions: Mapped[list[Any]] = mapped_column(JSON, default=list)  # 改訂履歴, as written
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (
+        UniqueConstraint("jgn", "version"),
+        Index("ix_dmp_versions_jgn_current", "jgn", "current"),
+    )
+
+
+class DmpDataset(Base):
+    """One dataset (管理対象データ) of a DMP version: the items the gateway reads, and every cell as written."""
+
+    __tablename__ = "dmp_datasets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("dmp_versions.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    #: the dataset's identity across versions: its data number, else "title:<normalised name>"
+    key: Mapped[str] = mapped_column(String(600))
+    number: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(Text)
+    #: メタデータの公開/共有/非共有: public | shared | private | undecided (未定, 協議中) | None (not given)
+    metadata_disclosure: Mapped[str | None] = mapped_column(String(16))
+    access_right: Mapped[str | None] = mapped_column(String(32))  # the data's access right, as records have it
+    #: AMED's データシェアリング方法 (gateway.dmp.values.SHARING), None when the DMP does not give one
+    sharing: Mapped[str | None] = mapped_column(String(32))
+    planned_date: Mapped[date | None] = mapped_column(Date)  # AMED 公開予定日
+    #: the version in which this dataset first appeared (dates it for the registration deadlines)
+    first_version: Mapped[int] = mapped_column(Integer)
+    pids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    staff: Mapped[list[Any]] = mapped_column(JSON, default=list)  # データ関連人材 with 公表の可否
+    items: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # every cell, by column key, as written
+    row: Mapped[str | None] = mapped_column(String(32))  # where in the file ("row 7", "column D")
+
+
+class DmpPublication(Base):
+    """A publication of a project's results (a paper's acceptance, a patent application's publication), for AMED's
+    rule that restricted sharing moves to open at the earlier of end + 2 years and the results' publication."""
+
+    __tablename__ = "dmp_publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jgn: Mapped[str] = mapped_column(String(64), index=True)
+    dataset_key: Mapped[str | None] = mapped_column(String(600))  # None: the whole project's results
+    kind: Mapped[str] = mapped_column(String(16))  # paper | patent
+    published_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_by: Mapped[str | None] = mapped_column(String(64))

@@ -18,6 +18,7 @@ from lxml import etree
 from gateway import annex3, commonitems, crosswalk
 from gateway import namespaces as ns
 from gateway.annex3 import Summary
+from gateway.dmp.keys import keys_of_view
 from gateway.harvest import HarvestedRecord
 from gateway.validate import (
     Finding,
@@ -42,6 +43,8 @@ class Mapped:
     view: dict[str, Any] = field(default_factory=dict)
     summary: Summary | None = None
     detected_prefix: str | None = None
+    #: what tells the record's dataset (gateway.dmp.keys), read here so that worker processes do it, not the writer
+    keys: list[tuple[str, str]] = field(default_factory=list)
 
 
 def map_record(
@@ -97,6 +100,7 @@ def map_record(
     if repository and not result.view.get("repository"):
         # The aggregator adds the repository from where it harvests; the gateway knows it from the configuration.
         result.view["repository"] = [{"value": repository, "lang": "ja"}]
+    result.keys = keys_of_view(result.view)
     if annex3_applies(profile, summary.resource_type_uri):
         result.findings.extend(check_annex3(result.view, summary.access_right))
     # The crosswalk repairs some faults; run the aggregator rules on the JPCOAR 2.0 record as received as well.

@@ -36,8 +36,12 @@ class Decision:
     reason: str
 
 
-def decide(*, source_deleted: bool, disclosure: str, has_errors: bool) -> Decision:
-    """The one place that says whether a record is published."""
+def decide(*, source_deleted: bool, disclosure: str, has_errors: bool, narrowed_by: str | None = None) -> Decision:
+    """The one place that says whether a record is published.
+
+    `narrowed_by` is why a second gate withholds a record its source calls public (the project's DMP says its
+    metadata is shared or private: gateway.dmp.gating); it can only narrow, so it is read last, for a public record.
+    """
     if source_deleted:
         return Decision(DELETED, "deleted at the source")
     if has_errors:
@@ -46,6 +50,8 @@ def decide(*, source_deleted: bool, disclosure: str, has_errors: bool) -> Decisi
         if disclosure == "unknown":
             return Decision(WITHHELD, "metadata disclosure could not be determined")
         return Decision(WITHHELD, f"metadata disclosure is {disclosure}, not public")
+    if narrowed_by:
+        return Decision(WITHHELD, narrowed_by)
     return Decision(PUBLISHED, "public and valid")
 
 

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from gateway import crosswalk, publish
 from gateway.config import Config, SourceConfig
+from gateway.dmp import duplicates, gating
 from gateway.harvest import HarvestedRecord
-from gateway.models import FindingSnapshot, Record, RecordFunding, Source
+from gateway.models import FindingSnapshot, Record, RecordFunding, RecordKey, Source
 from gateway.pipeline import MapArgs, Mapped, map_args_record, raw_hash
 from gateway.policy import QUARANTINED, decide, sets_for
 from gateway.validate import Finding, finding, has_errors
@@ -30,6 +31,7 @@ from gateway.validate import Finding, finding, has_errors
 _R = Record.__table__
 _FUNDINGS = RecordFunding.__table__
 _SNAPSHOTS = FindingSnapshot.__table__
+_KEYS = RecordKey.__table__
 _CHUNK = 500
 
 class Mapper(Protocol):
@@ -86,6 +88,7 @@ class Pending:
     mapped: Mapped | None = None
     record_id: int | None = None
     fundings: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[tuple[str, str]] = field(default_factory=list)  # gateway.dmp.keys, written to record_keys
 
 
 def _harvest_findings(notes: list[str]) -> list[Finding]:
@@ -267,8 +270,27 @@ class SourceProcessor:
             for p, mapped in zip(to_map, results, strict=True):
                 p.mapped = mapped
         for p in pending:
-            self._decide(p, now)
+            p.keys = list(p.mapped.keys) if p.mapped is not None else []
+        # The DMP's second gate: one lookup for the whole page (none when no record carries a grant number).
+        gates = gating.dmp_findings(session, [p.keys for p in pending])
+        for p, gate in zip(pending, gates, strict=True):
+            self._decide(p, now, gate)
         self._write_records(session, pending, now)
+        # One dataset, one record: only the page's records that share a dataset with another source's (or did)
+        # are decided again; the records of other pages whose turn it is are published or withdrawn there.
+        targets = duplicates.redecide(
+            session,
+            [p.record_id for p in pending if p.record_id is not None],
+            now=now,
+            repository_identifier=self.config.repository.identifier,
+            publish_touched=False,
+            only_groups=True,
+        )
+        for p in pending:
+            target = targets.get(p.record_id) if p.record_id is not None else None
+            if target is not None:
+                p.row.update(status=target.status, status_reason=target.reason)
+        self._write_snapshots(session, pending, now)
         entries = []
         for p in pending:
             outputs = sets = about = None
@@ -281,7 +303,7 @@ class SourceProcessor:
             entries.append(publish.Publication(p.record_id, local, p.row["status"], outputs, sets, about))
         return publish.write_page(session, entries, repository_identifier=self.config.repository.identifier, now=now)
 
-    def _decide(self, p: Pending, now: datetime) -> None:
+    def _decide(self, p: Pending, now: datetime, gate: Finding | None = None) -> None:
         row, mapped = p.row, p.mapped
         if mapped is None:  # deleted at the source: findings stay as they were
             findings = p.stored.findings if p.stored is not None else []
@@ -292,6 +314,8 @@ class SourceProcessor:
             else:
                 kept = _harvest_findings(p.repairs)
             findings = [*kept, *mapped.findings] if kept else list(mapped.findings)
+            if gate is not None:
+                findings.append(gate)
             summary = mapped.summary
             if mapped.detected_prefix:
                 row["raw_format"] = mapped.detected_prefix
@@ -310,7 +334,12 @@ class SourceProcessor:
         source_deleted = bool(row.get("source_deleted", p.stored.source_deleted if p.stored else False))
         # Only a record deleted at its source comes without a disclosure, and it is decided as deleted whatever it is.
         disclosure = row.get("disclosure") or "unknown"
-        decision = decide(source_deleted=source_deleted, disclosure=disclosure, has_errors=has_errors(findings))
+        decision = decide(
+            source_deleted=source_deleted,
+            disclosure=disclosure,
+            has_errors=has_errors(findings),
+            narrowed_by=gate["message"] if gate is not None else None,
+        )
         row.update(status=decision.status, status_reason=decision.reason, updated_at=now)
 
     def _write_records(self, session: Session, pending: list[Pending], now: datetime) -> None:
@@ -346,6 +375,16 @@ class SourceProcessor:
         funding_rows = [{"record_id": p.record_id, **f} for p in mapped for f in p.fundings]
         if funding_rows:
             session.execute(insert(_FUNDINGS), funding_rows)
+        # A record's keys are replaced with its mapping, and go with it when it is deleted at its source.
+        rekeyed = [p.stored.id for p in pending if p.stored is not None]
+        for chunk in _chunks(rekeyed):
+            session.execute(delete(_KEYS).where(_KEYS.c.record_id.in_(chunk)))
+        key_rows = [{"record_id": p.record_id, "kind": k, "value": v} for p in mapped for k, v in p.keys]
+        if key_rows:
+            session.execute(insert(_KEYS), key_rows)
+
+    def _write_snapshots(self, session: Session, pending: list[Pending], now: datetime) -> None:
+        mapped = [p for p in pending if p.mapped is not None]
         # Only changes are kept, so the table grows with what happens to records, not with the number of harvests.
         snapshots = [
             {

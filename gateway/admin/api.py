@@ -361,6 +361,113 @@ def report_deadlines() -> Response:
     return jsonify({"today": today.isoformat(), "deadlines": _plain(rows)})
 
 
+@blueprint.get("/reports/dmp")
+@login_required()
+def report_dmp() -> Response:
+    today = date_arg("today")
+    with _db() as session:
+        try:
+            rows = reports.reconciliation(session, services().config, today=today, project=text_arg("project"))
+        except reports.ReportError as exc:
+            raise ApiError(400, str(exc), "project") from None
+    return jsonify({"today": today.isoformat(), "projects": reports.dmp_summary(rows), "rows": _plain(rows)})
+
+
+@blueprint.get("/reports/transitions")
+@login_required()
+def report_transitions() -> Response:
+    today = date_arg("today")
+    within = int_arg("within_days", 90, minimum=0, maximum=MAX_WITHIN_DAYS)
+    with _db() as session:
+        try:
+            found = reports.transitions(session, today=today, within_days=within, project=text_arg("project"))
+        except reports.ReportError as exc:
+            raise ApiError(400, str(exc), "project") from None
+    return jsonify(found)
+
+
+@blueprint.get("/reports/catalogue")
+@login_required()
+def report_catalogue() -> Response:
+    with _db() as session:
+        try:
+            rows = reports.catalogue(session, project=text_arg("project"))
+        except reports.ReportError as exc:
+            raise ApiError(400, str(exc), "project") from None
+    return jsonify({"datasets": rows})
+
+
+# --- DMPs, imported as versions ------------------------------------------------------------------------------------
+
+
+@blueprint.get("/dmp")
+@login_required()
+def dmp_list() -> Response:
+    from gateway.admin.operations import dmp as dmp_ops
+
+    with _db() as session:
+        return jsonify(dmp_ops.dmp_projects(session))
+
+
+@blueprint.get("/dmp/<project>/history")
+@login_required()
+def dmp_history(project: str) -> Response:
+    from gateway.admin.operations import dmp as dmp_ops
+
+    with _db() as session:
+        found = dmp_ops.dmp_history(session, project)
+    if found is None:
+        raise ApiError(404, f"no DMP of {project!r} was imported", "project")
+    return jsonify(found)
+
+
+@blueprint.post("/dmp/import")
+@login_required("manager")
+def dmp_import() -> Response:
+    from gateway.admin.openapi.limits import MAX_UPLOAD_BYTES
+    from gateway.admin.operations import dmp as dmp_ops
+    from gateway.dmp.reading import DmpImportError
+
+    with contextlib.suppress(AttributeError):  # a workbook is larger than a JSON body (Flask 3.0: 64 KiB stays)
+        request.max_content_length = MAX_UPLOAD_BYTES
+    if request.mimetype != "multipart/form-data" or not request.files.getlist("file"):
+        raise ApiError(400, "send the DMP file (.xlsx or .csv) as multipart/form-data, in a part named file", "file")
+    try:
+        uploads = [(dmp_ops.upload_name(part.filename), part.read()) for part in request.files.getlist("file")]
+        svc = services()
+        return jsonify(
+            dmp_ops.import_uploads(svc.sessions, uploads, repository_identifier=svc.config.repository.identifier)
+        )
+    except DmpImportError as exc:
+        raise ApiError(400, str(exc), "file") from None
+
+
+# --- results publications (AMED's sharing transitions) -------------------------------------------------------------
+
+
+@blueprint.route("/dmp/<project>/publications", methods=["GET", "POST"])
+@login_required()
+def publications(project: str) -> Response:
+    from gateway.dmp import publications as pubs
+
+    body = json_body("createPublication") if request.method == "POST" else None
+    user = current_user()
+    if body is not None and not (user and user.role == "manager"):
+        raise ApiError(403, "the manager role is needed (you are a viewer)")
+    with _db() as session:
+        try:
+            if body is None:
+                pubs.require_dmp(session, project)
+                return jsonify({"project": project, "publications": pubs.publications(session, project)})
+            row = pubs.record_body(session, project, body, recorded_by=user.username if user else None)
+        except pubs.PublicationError as exc:
+            raise ApiError(404 if exc.field == "project" else 400, exc.message, exc.field) from None
+        session.commit()
+    response = jsonify(row)
+    response.status_code = 201
+    return response
+
+
 def _plain(value: Any) -> Any:
     """Dates as ISO text (Flask would write them as HTTP dates)."""
     if isinstance(value, dict):

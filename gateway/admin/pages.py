@@ -101,7 +101,8 @@ def overview() -> str:
 # --- sources -----------------------------------------------------------------------------------------------------
 
 _TEXT_FIELDS = ("name", "kind", "url", "path", "metadata_prefix", "metadata_disclosure", "profile", "schedule")
-_NUMBER_FIELDS = {"timeout": float, "max_retries": int, "retry_ceiling": float, "min_delay": float}
+_NUMBER_FIELDS = {"timeout": float, "max_retries": int, "retry_ceiling": float, "min_delay": float, "priority": int}
+_ANY_KIND = ("timeout", "priority")  # the number fields every kind of source has (the others: oai-pmh only)
 
 
 class _FormError(Exception):
@@ -130,7 +131,7 @@ def _source_from_form(form: Any) -> dict[str, Any]:
     data["enabled"] = form.get("enabled") == "1"
     for key, kind in _NUMBER_FIELDS.items():
         text = (form.get(key) or "").strip()
-        if not text or (key != "timeout" and data.get("kind") != "oai-pmh"):
+        if not text or (key not in _ANY_KIND and data.get("kind") != "oai-pmh"):
             continue
         try:
             number = kind(text)

@@ -48,6 +48,7 @@ FIELDS = (
     "retry_ceiling",
     "min_delay",
     "repository_name",
+    "priority",
 )
 _MAX_TEXT = {"url": 2000, "path": 4096, "repository_name": 1000, "schedule": 200}
 
@@ -81,6 +82,8 @@ def _settings(source: SourceConfig, *, path: str | None = None) -> dict[str, Any
                 out[key] = source.options[key]
     if source.repository_name:
         out["repository_name"] = source.repository_name
+    if source.priority:  # 0 is the default: left out, as a file would leave it out
+        out["priority"] = source.priority
     return out
 
 

@@ -10,7 +10,18 @@ from __future__ import annotations
 import os
 import sys
 
-from gateway.cli import accounts, export, harvesting, projects, quality, report, running  # noqa: F401 (registration)
+from gateway.cli import (  # noqa: F401 (registration)
+    accounts,
+    dmp,
+    dmp_export,
+    dmp_publications,
+    export,
+    harvesting,
+    projects,
+    quality,
+    report,
+    running,
+)
 from gateway.cli.group import EXIT_HELD, Context, cli, friendly_errors
 from gateway.cli.harvesting import ProgressDisplay, run_summary
 

@@ -1,4 +1,5 @@
-"""`gateway export spreadsheet`: the records in the common-item layout, one row per record, as .xlsx or .csv.
+"""`gateway export spreadsheet`: the records in the common-item layout, one row per record, as .xlsx or .csv;
+`gateway export catalogue`: the DMP items of AMED DataCat (gateway.reports.catalogue).
 
 The layout is the one the funders' databases take as an upload and the one the `spreadsheet` source reads, so an export
 imported again gives the same records.  Every record the gateway holds is exported (published, withheld or quarantined;
@@ -97,3 +98,30 @@ def spreadsheet_cmd(obj: Context, project: str | None, source: str | None, lang:
     rows = export_rows(session_factory(obj.engine()), project=project, source=source)
     write_sheet(rows, output, lang)
     click.echo(f"{len(rows)} record(s) written to {output}")
+
+
+@export_group.command("catalogue")
+@click.option("--project", default=None, help="Only this project (Japan Grant Number).")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), required=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The file to write.")
+@click.pass_obj
+@friendly_errors
+def catalogue_cmd(obj: Context, project: str | None, fmt: str, output: Path) -> None:
+    """The DMP items AMED publishes in its data catalogue (AMED DataCat), one row per dataset of each current DMP:
+    never the PI's address, telephone or e-mail, nor data-related staff without 公表の可否 可."""
+    from gateway import reports
+    from gateway.db import session_factory
+
+    try:
+        with session_factory(obj.engine())() as session:
+            rows = reports.catalogue(session, project=project)
+    except reports.ReportError as exc:
+        raise click.ClickException(str(exc)) from None
+    partial = output.with_name(output.name + ".partial")  # a failed export never leaves half a file in its place
+    try:
+        with partial.open("wb") as fh:
+            reports.write_catalogue(rows, fmt, fh)
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
+    click.echo(f"{len(rows)} dataset(s) written to {output}")

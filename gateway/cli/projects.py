@@ -45,7 +45,7 @@ def import_cmd(obj: Context, file: Path) -> None:
     """
     sessions = session_factory(obj.engine())
     try:
-        result = projects.import_file(sessions, file)
+        result = projects.import_file(sessions, file, repository_identifier=obj.config.repository.identifier)
     except projects.ProjectImportError as exc:
         raise click.ClickException(str(exc)) from None
     for held in result.held:

@@ -158,6 +158,11 @@ def records_show(obj: Context, oai_id: str, fmt: str) -> None:
         "title",
     ):
         click.echo(f"{key:20} {info.get(key)}")
+    # one dataset, one record: which record is served in this one's place, or which records are served as this one
+    if info.get("duplicate_of"):
+        click.echo(f"duplicate of {info['duplicate_of']}")
+    if info.get("duplicates"):
+        click.echo("duplicates: " + "; ".join(info["duplicates"]))
     click.echo("findings:")
     for f in info["findings"] or []:
         item = f" [Annex-3 item {f['item']}]" if f.get("item") else ""

@@ -1,4 +1,4 @@
-"""`gateway report counts|embargoes|deadlines`: the administrators' numbers, as a table, CSV, JSON or .xlsx."""
+"""`gateway report counts|embargoes|deadlines|dmp`: the administrators' numbers, as a table, CSV, JSON or .xlsx."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def _run(
 
 @cli.group("report")
 def report() -> None:
-    """Administrators' reports: counts per project, embargoes, registration deadlines."""
+    """Administrators' reports: counts per project, embargoes, registration deadlines, DMPs against what is held."""
 
 
 @report.command("counts")
@@ -122,8 +122,10 @@ def embargoes_cmd(obj: Context, within: int, today: datetime | None, fmt: str, o
 @click.pass_obj
 @friendly_errors
 def deadlines_cmd(obj: Context, today: datetime | None, fmt: str, output: Path | None) -> None:
-    """Each project's registration deadline (end + 61 days) and whether its metadata is registered; periods come
-    from [[projects]] and `gateway projects import`, and projects with records but no period are listed too."""
+    """Every registration due date of each project, overdue first: metadata 61 days after each fiscal year (April to
+    March) that ends before the project does, metadata and counts 61 days after the end; what is missing at each
+    (with a DMP, the datasets it declared by then that no held record matches). Periods come from [[projects]] and
+    DMP imports; projects with records but no period are listed too."""
     as_of = _as_of(today)
     config = obj.config
 
@@ -132,9 +134,57 @@ def deadlines_cmd(obj: Context, today: datetime | None, fmt: str, output: Path |
         if not any(r["deadline"] for r in rows):
             click.echo(
                 "no project periods known: add [[projects]] (jgn, name, start, end) to the config, or run "
-                "`gateway projects import FILE.xlsx|.csv`",
+                "`gateway dmp import FILE.xlsx|.csv` (or `gateway projects import` for a sheet of periods)",
                 err=True,
             )
         return rows
 
     _run(obj, fmt, output, make, reports.write_deadlines)
+
+
+@report.command("dmp")
+@click.option("--project", default=None, help="Only this Japan Grant Number (default: every project with a DMP).")
+@_TODAY
+@_FORMAT
+@_OUTPUT
+@click.pass_obj
+@friendly_errors
+def dmp_cmd(obj: Context, project: str | None, today: datetime | None, fmt: str, output: Path | None) -> None:
+    """Each DMP's datasets against the records held: registered (which record, how matched, access right,
+    published), not registered (deadline, days overdue), records the DMP does not declare, and where the DMP's
+    登録状況 disagrees with what is held."""
+    as_of = _as_of(today)
+    config = obj.config
+    _run(
+        obj,
+        fmt,
+        output,
+        lambda s: reports.reconciliation(s, config, today=as_of, project=project),
+        reports.write_reconciliation,
+    )
+
+
+@report.command("transitions")
+@click.option("--project", default=None, help="Only this Japan Grant Number (default: every project with a DMP).")
+@click.option(
+    "--within", "within", type=click.IntRange(min=0), default=90, show_default=True, help="Days ahead for 'due'."
+)
+@_TODAY
+@_FORMAT
+@_OUTPUT
+@click.pass_obj
+@friendly_errors
+def transitions_cmd(
+    obj: Context, project: str | None, within: int, today: datetime | None, fmt: str, output: Path | None
+) -> None:
+    """AMED's sharing transitions: datasets under 制限共有 whose move to open (the earlier of end + 2 years and the
+    results' publication, `gateway dmp publication`) is overdue or due within --within days, and the DMP reviews at
+    end + 2 and end + 4 years; a dataset whose record is held as open access is no longer listed."""
+    as_of = _as_of(today)
+    _run(
+        obj,
+        fmt,
+        output,
+        lambda s: reports.transitions(s, today=as_of, within_days=within, project=project),
+        reports.write_transitions,
+    )

@@ -1,8 +1,8 @@
 """The data files of the common items (``mappings/commonitems/*.toml``), read once per version of ``mappings/``.
 
-The layout's columns, the value lists and the DMP sheet's columns (gateway.projects) are data a repository manager
-edits; this module reads them and follows `gateway remap` / crosswalk.reload() when they change, and gives the one
-comparison form in which headers and listed values are looked up.
+The layout's columns and the value lists (and, through gateway.dmp.layout, the DMP's items) are data a repository
+manager edits; this module reads them and follows `gateway remap` / crosswalk.reload() when they change, and gives
+the one comparison form in which headers and listed values are looked up.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway import compression, locks
 from gateway.config import Config, SourceConfig
 from gateway.db import transaction, utcnow
+from gateway.dmp.duplicates import resettle_source
 from gateway.harvest import HarvestedRecord, HarvestError, Page, open_source
 from gateway.harvest.applier import PageApplier, Progress, note, save_counts
 from gateway.harvest.mapping import PoolMapper, configured_workers, wants_pool
@@ -36,11 +37,17 @@ def ensure_source(session: Session, source: SourceConfig) -> Source:
             location=location,
             metadata_prefix=source.metadata_prefix,
             created_at=utcnow(),
+            priority=source.priority,
         )
         session.add(row)
         session.flush()
     else:
         row.kind, row.location, row.metadata_prefix = source.kind, location, source.metadata_prefix
+        if row.priority != source.priority:
+            # Which record of a dataset held twice is served follows the priority: those datasets are re-decided.
+            row.priority = source.priority
+            session.flush()
+            resettle_source(session, row.id, now=utcnow())
     return row
 
 

@@ -6,7 +6,12 @@ them as a table, CSV, JSON or an `.xlsx` workbook.
 
 - `project_counts`: records per project by data access right (`counts`, `totals`, `write_counts`);
 - `embargoes_due`: embargoes that have ended or end soon (`embargoes`, `write_embargoes`);
-- `registration_deadlines`: each project's registration deadline (`deadlines`, `write_deadlines`);
+- `registration_deadlines`: each project's registration due dates, per fiscal year and at the end (`deadlines`,
+  `write_deadlines`);
+- `dmp_reconciliation`: each DMP's datasets against the records held (`reconciliation`, `dmp_summary`,
+  `write_reconciliation`);
+- `sharing_transitions`: AMED's 制限共有 moving to open, and the DMP reviews (`transitions`, `write_transitions`);
+- `catalogue`: the DMP items AMED's data catalogue publishes, per dataset (`catalogue`, `write_catalogue`);
 - `common`: the error, the access categories and the helpers every report uses; `writers`: the formats.
 
 A new report is a module of its own here: a function from a session (and what it needs) to rows, its `Column`s and a
@@ -14,14 +19,15 @@ A new report is a module of its own here: a function from a session (and what it
 a route in gateway.admin.api (described in gateway.admin.openapi) and, where it is wanted, a dashboard page.
 """
 
+from gateway.reports.catalogue import catalogue, write_catalogue
 from gateway.reports.common import ACCESS_CATEGORIES, AccessCategory, ReportError
+from gateway.reports.dmp_reconciliation import reconciliation, write_reconciliation
+from gateway.reports.dmp_reconciliation import summary as dmp_summary
 from gateway.reports.embargoes_due import embargoes, write_embargoes
 from gateway.reports.project_counts import ProjectCounts, counts, counts_columns, totals, write_counts
 from gateway.reports.registration_deadlines import PERIOD_UNKNOWN, REGISTRATION_DAYS, deadlines, write_deadlines
+from gateway.reports.sharing_transitions import transitions, write_transitions
 from gateway.reports.writers import FORMATS, Column, render
-
-# tests/test_reports.py checks the table's alignment with this until the tests mirror the packages.
-from gateway.reports.writers import display_width as _width  # noqa: F401
 
 __all__ = [
     "ACCESS_CATEGORIES",
@@ -32,13 +38,20 @@ __all__ = [
     "Column",
     "ProjectCounts",
     "ReportError",
+    "catalogue",
     "counts",
     "counts_columns",
     "deadlines",
+    "dmp_summary",
     "embargoes",
+    "reconciliation",
     "render",
     "totals",
+    "transitions",
+    "write_catalogue",
     "write_counts",
     "write_deadlines",
     "write_embargoes",
+    "write_reconciliation",
+    "write_transitions",
 ]

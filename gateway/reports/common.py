@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from gateway.models import Record, Source
 
-#: the records a report reads: every one the gateway holds, none deleted
-HELD = Record.status != "deleted"
+#: the records a report reads: every one the gateway holds, none deleted, and each dataset once (a record held
+#: from a second source is the duplicate of the one served: gateway.dmp.duplicates)
+HELD = and_(Record.status != "deleted", Record.duplicate_of.is_(None))
 #: ids per IN (...) list: well under SQLite's bound variables limit
 CHUNK = 500
 

@@ -17,7 +17,9 @@ _ERAD = re.compile(r"^\d{8}$")
 _ISSN = re.compile(r"^\d{4}-?\d{3}[\dX]$")
 _ISBN = re.compile(r"^[\d-]{9,16}[\dX]$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_JGN = re.compile(r"^JP[0-9A-Z]{4,}$")
+# AMED's numbers carry lower-case program letters (JP21km0908001: JP + the first 11 characters of the 課題管理番号),
+# KAKENHI's upper-case ones (JP22H00001).
+_JGN = re.compile(r"^JP[0-9A-Za-z]{4,}$")
 _JGN_FOOD_SAFETY = re.compile(r"^JPCACAA\d{8}$")
 # BCP 47 shape: language, optional script (4 letters), region (2 letters or 3 digits), variants, extensions.
 _LANG = re.compile(

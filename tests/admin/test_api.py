@@ -190,5 +190,6 @@ def test_openapi_lists_every_api_route(api):
     for rule in api.app.url_map.iter_rules():
         if rule.rule.startswith("/api"):
             path = rule.rule.replace("<int:run_id>", "{id}").replace("<path:ident>", "{id}").replace("<name>", "{name}")
+            path = path.replace("<project>", "{project}")
             served |= {(path, m) for m in (rule.methods or set()) - {"HEAD", "OPTIONS"}}
     assert served == documented

@@ -58,8 +58,12 @@ def api(tmp_path):
 
 def test_the_validated_schemas_are_the_published_ones():
     document = openapi.spec()
-    assert openapi.body_operations() == ["createSource", "updateSource"]
-    for path, method, name in [("/api/sources", "post", "SourceInput"), ("/api/sources/{name}", "put", "SourceUpdate")]:
+    assert openapi.body_operations() == ["createSource", "updateSource", "createPublication"]
+    for path, method, name in [
+        ("/api/sources", "post", "SourceInput"),
+        ("/api/sources/{name}", "put", "SourceUpdate"),
+        ("/api/dmp/{project}/publications", "post", "PublicationInput"),
+    ]:
         operation = document["paths"][path][method]
         assert operation["requestBody"]["content"]["application/json"]["schema"] == {
             "$ref": f"#/components/schemas/{name}"

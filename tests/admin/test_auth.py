@@ -20,7 +20,7 @@ from tests.conftest import make_config
 MARKER = "private-marker-7f3a"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SAMPLE_VALUES = {"name": "weko", "run_id": 1, "ident": "oai:gateway.test.ac.jp:weko/1", "report": "counts",
-                 "fmt": "csv", "filename": "admin/admin.css"}
+                 "fmt": "csv", "filename": "admin/admin.css", "project": "JP21ab0101001", "publication_id": 1}
 
 
 def make_app(engine, db_url, **admin):

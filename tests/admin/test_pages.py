@@ -329,9 +329,10 @@ def test_language_switch(gw: Gateway):
 
 
 def test_a_manager_adds_tests_harvests_edits_exports_and_deletes_a_source(gw: Gateway):
+    # one DOI each: the files' records have the default DOI, and two sources' records with one DOI are one dataset
+    remote = {i: dataset(f"遠隔データ{i}", data_no=f"R-{i}", doi=f"10.99999/remote.{i}") for i in (1, 2, 3)}
     repo = FixtureRepository(
-        [FixtureRecord(f"oai:fixture:{i}", f"2026-01-0{i}T00:00:00Z", dataset(f"遠隔データ{i}", data_no=f"R-{i}"))
-         for i in (1, 2, 3)],
+        [FixtureRecord(f"oai:fixture:{i}", f"2026-01-0{i}T00:00:00Z", remote[i]) for i in (1, 2, 3)],
     )  # fmt: skip
     client = gw.client("manager1")
     token = csrf_of(client.get("/admin/sources/new").text)

@@ -70,8 +70,11 @@ def _quarantine_setup(db_url: str, tmp_path: Path) -> tuple[Path, object]:
     for name, broken in (("alpha", {"omit": ("funding",)}), ("beta", {"jgn": "18049069", "access": "embargoed"})):
         folder = tmp_path / name
         folder.mkdir()
-        (folder / "good.xml").write_text(dataset(f"{name} 良好", data_no=f"{name}-1"), encoding="utf-8")
-        (folder / "bad.xml").write_text(dataset(f"{name} 不良", data_no=f"{name}-2", **broken), encoding="utf-8")
+        # one DOI each: records of two sources with one DOI would be one dataset (gateway.dmp.duplicates)
+        good = dataset(f"{name} 良好", data_no=f"{name}-1", doi=f"10.99999/{name}.1")
+        (folder / "good.xml").write_text(good, encoding="utf-8")
+        bad = dataset(f"{name} 不良", data_no=f"{name}-2", doi=f"10.99999/{name}.2", **broken)
+        (folder / "bad.xml").write_text(bad, encoding="utf-8")
         folders[name] = folder
     config = tmp_path / "gateway.toml"
     config.write_text(

@@ -139,17 +139,23 @@ def test_the_gateways_own_export_imports_to_the_same_counts(engine, db_url, tmp_
         db_url,
         [
             {"name": "rdm", "kind": "grdm", "path": str(report), "metadata_disclosure": "public"},
-            {"name": "sheet", "kind": "spreadsheet", "path": str(sheet)},
+            {"name": "sheet", "kind": "spreadsheet", "path": str(sheet), "priority": 1},
         ],
     )
     _cfg, sessions, run = harvest(config, db_url, engine, "rdm")
     assert run.status == "succeeded"
+    rdm_counts = by_access(counts_of(config, db_url, "rdm")[JGN])
     write_sheet(export_rows(sessions, source="rdm"), sheet, "ja")
     _cfg, sessions, run = harvest(config, db_url, engine, "sheet")
     assert run.status == "succeeded", run.errors
     counts = counts_of(config, db_url, "sheet")
     assert by_access(counts[JGN]) == EXPECTED and counts[JGN]["published"] == 6
-    assert by_access(counts_of(config, db_url, "rdm")[JGN]) == by_access(counts[JGN])
+    assert rdm_counts == by_access(counts[JGN])
+    # the same six datasets from two sources are one record each (gateway.dmp.duplicates): the higher priority's
+    # are served and counted, each rdm record is the duplicate of the sheet's with the same access right
+    rdm, served = records_of(sessions, "rdm"), {r.id: r for r in records_of(sessions, "sheet").values()}
+    assert len(rdm) == 6 and all(served[r.duplicate_of].access_right == r.access_right for r in rdm.values())
+    assert JGN not in counts_of(config, db_url, "rdm")
 
 
 # ---------------------------------------------------------------------------------------------------------- bad rows

@@ -359,7 +359,7 @@ def test_deadlines_around_end_plus_61_days(engine, db_url, tmp_path):
 
     def states(today: date) -> dict:
         with session_factory(engine)() as s:
-            return {r["jgn"]: r for r in reports.deadlines(s, config, today=today)}
+            return {r["jgn"]: r for r in reports.deadlines(s, config, today=today) if r["due"] == "end"}
 
     on_deadline = states(date(2025, 5, 31))  # 2025-03-31 + 61 days
     withheld = on_deadline["JPWITHHELD01"]
@@ -375,15 +375,27 @@ def test_deadlines_around_end_plus_61_days(engine, db_url, tmp_path):
     assert day_after["JPWITHHELD01"]["state"] == "overdue" and day_after["JPWITHHELD01"]["days_left"] == -1
     assert day_after[CAA]["state"] == "registered"
 
+    # Each fiscal year that ends before the project does is due too (31 March + 61 days); overdue rows first.
     rows = json.loads(gateway(path, db_url, "deadlines", "--today", "2025-06-01", "--format", "json"))
-    assert [r["jgn"] for r in rows] == ["JPNOREC00001", CAA, "JPWITHHELD01"]  # by deadline
+    assert [(r["jgn"], r["deadline"], r["due"]) for r in rows] == [
+        ("JPNOREC00001", "2023-05-31", "fiscal_year"),
+        ("JPNOREC00001", "2024-05-31", "fiscal_year"),
+        ("JPWITHHELD01", "2024-05-31", "fiscal_year"),
+        ("JPNOREC00001", "2025-03-02", "end"),
+        ("JPWITHHELD01", "2025-05-31", "end"),
+        (CAA, "2023-05-31", "fiscal_year"),
+        (CAA, "2024-05-31", "fiscal_year"),
+        (CAA, "2025-05-31", "end"),
+    ]
     raw = gateway(path, db_url, "deadlines", "--today", "2025-06-01", "--format", "csv").decode("utf-8-sig")
     parsed = list(csv.DictReader(io.StringIO(raw)))
-    assert [(r["体系的番号 JGN"], r["登録期限 deadline"], r["state"], r["registered"]) for r in parsed] == [
+    ends = [r for r in parsed if r["期限の種類 due for"] == "end"]
+    assert [(r["体系的番号 JGN"], r["登録期限 deadline"], r["state"], r["registered"]) for r in ends] == [
         ("JPNOREC00001", "2025-03-02", "overdue", "no"),
-        (CAA, "2025-05-31", "registered", "yes"),
         ("JPWITHHELD01", "2025-05-31", "overdue", "no"),
+        (CAA, "2025-05-31", "registered", "yes"),
     ]
+    assert {r["登録するもの what is due"] for r in ends} == {"metadata and counts"}
 
 
 def test_projects_configuration_errors_name_the_key():

@@ -8,7 +8,9 @@ earlier than end + 2 years (2026-03-31), which stays D-2's; the reviews are at 2
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 JGN = "JP21ab0101001"
 END = "2024-03-31"
@@ -58,3 +60,49 @@ def write_dmp(path: Path, *, dmp_date: str = "2024-04-01", jgn: str = JGN, rows:
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def write_config(folder: Path, sources: str = "") -> Path:
+    """A configuration file for the command line (the database URL is given with --database-url)."""
+    path = folder / "gateway.toml"
+    path.write_text(
+        '[repository]\nname = "Test"\nidentifier = "gateway.test.ac.jp"\nadmin_email = ["rdm@test.ac.jp"]\n' + sources,
+        encoding="utf-8",
+    )
+    return path
+
+
+def write_records(folder: Path, d1_access: str) -> None:
+    """Records of D-1 (with the access right given) and D-2 (restricted) in a directory source's folder."""
+    from tests.support.records import dataset
+
+    folder.mkdir(exist_ok=True)
+    records = {
+        "d1": dataset("臨床データ", data_no="D-1", jgn=JGN, access=d1_access, doi="10.99999/amed.1"),
+        "d2": dataset("オミックスデータ", data_no="D-2", jgn=JGN, access="restricted", doi="10.99999/amed.2"),
+    }
+    for name, xml in records.items():
+        (folder / f"{name}.xml").write_text(xml, encoding="utf-8")
+    (folder / "manifest.toml").write_text("", encoding="utf-8")
+
+
+def harvested_project(engine: Any, db_url: str, tmp_path: Path, monkeypatch: Any) -> tuple[Any, Any]:
+    """The DMP imported, D-1's paper recorded, the records of D-1 (restricted) and D-2 harvested from a directory
+    source: (config, sessions). GATEWAY_CONFIG names the configuration, which a later DMP import reads."""
+    from gateway.config import load
+    from gateway.db import session_factory, transaction
+    from gateway.dmp import publications
+    from gateway.dmp.versions import import_file
+    from gateway.harvest.runner import run_harvest
+
+    sessions = session_factory(engine)
+    import_file(sessions, write_dmp(tmp_path / "dmp.csv"), now=datetime(2024, 4, 2))
+    with transaction(sessions) as s:
+        publications.record(s, JGN, published_on=date.fromisoformat(PAPER), kind="paper", dataset="D-1")
+    write_records(tmp_path / "files", "restricted")
+    path = write_config(tmp_path, '[[sources]]\nname = "files"\nkind = "directory"\npath = "files"\n')
+    config = load(path, database_url=db_url)
+    monkeypatch.setenv("GATEWAY_CONFIG", str(path))
+    run = run_harvest(config, sessions, config.sources[0])
+    assert run.status == "succeeded", run.message
+    return config, sessions

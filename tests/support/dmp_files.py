@@ -29,13 +29,16 @@ def write_dmp(
     start: str = "2022-04-01",
     end: str = "2025-03-31",
     dmp_date: str = "2022-04-01",
+    more: dict[str, str] | None = None,
 ) -> Path:
-    """A DMP workbook of one project; each dataset is a dict by item key (number, name, ...; missing keys empty)."""
+    """A DMP workbook of one project; each dataset is a dict by item key (number, name, ...; missing keys empty);
+    `more`: other project columns (header: value)."""
+    more = more or {}
     book = Workbook()
     sheet = book.active
-    sheet.append(PROJECT_HEADERS + list(DATASET_HEADERS.values()))
+    sheet.append(PROJECT_HEADERS + list(more) + list(DATASET_HEADERS.values()))
     for d in datasets:
-        cells = [jgn, name, start, end, dmp_date]
+        cells = [jgn, name, start, end, dmp_date, *more.values()]
         cells += [d.get(key, "") for key in DATASET_HEADERS]
         cells = [c if c != "" else None for c in cells]
         sheet.append(cells)

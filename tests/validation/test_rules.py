@@ -116,6 +116,9 @@ def test_identifier_checksums():
     )
     assert ids.iso_date_ok("2024-02-29") and not ids.iso_date_ok("2023-02-29") and not ids.iso_date_ok("2024/02/01")
     assert ids.jgn_ok("JPCACAA12345678", food_safety=True) and not ids.jgn_ok("JPCACAA1234567", food_safety=True)
+    # AMED's lower-case program letters, KAKENHI's upper-case ones; not a bare 課題管理番号 nor a lower-case prefix
+    assert ids.jgn_ok("JP21km0908001") and ids.jgn_ok("JP22H00001")
+    assert not ids.jgn_ok("21km0908001h0001") and not ids.jgn_ok("jp21km0908001") and not ids.jgn_ok("JP21-km")
     for bad in ("jp", "ja_static", "ja-Kan"):
         assert any(
             f["rule"] == "xmllang_invalid"

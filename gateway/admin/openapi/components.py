@@ -80,6 +80,14 @@ def _source_setting(field: str) -> dict[str, Any]:
         return _oai_option(field)
     if field == "repository_name":
         return _text(field)
+    if field == "priority":
+        return {
+            "type": "integer",
+            "minimum": -gwconfig.PRIORITY_RANGE,
+            "maximum": gwconfig.PRIORITY_RANGE,
+            "default": 0,
+            "description": "of two records of one dataset from two sources, the higher priority's is served",
+        }
     raise ValueError(f"the source field {field!r} has no schema in the API description")
 
 
@@ -245,9 +253,155 @@ def schemas() -> dict[str, Any]:
             "required": ["today", "embargoes"],
             "properties": {"today": {"type": "string"}, "embargoes": {"type": "array", "items": obj}},
         },
+        "Transitions": {
+            "type": "object",
+            "required": ["today", "within_days", "transitions", "reviews"],
+            "properties": {
+                "today": {"type": "string"},
+                "within_days": {"type": "integer"},
+                "transitions": {"type": "array", "items": obj},
+                "reviews": {"type": "array", "items": obj},
+            },
+        },
+        "Catalogue": {
+            "type": "object",
+            "required": ["datasets"],
+            "properties": {"datasets": {"type": "array", "items": obj}},
+        },
+        "PublicationInput": {
+            "type": "object",
+            "required": ["date", "kind"],
+            "properties": {
+                "date": {"type": "string", "maxLength": 10, "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                         "description": "the paper's acceptance or the patent application's publication, YYYY-MM-DD"},
+                "kind": {"type": "string", "enum": ["paper", "patent"]},
+                "dataset": {"type": "string", "nullable": True, "maxLength": 600, "pattern": NO_CONTROL,
+                            "description": "the dataset's data number or position in the DMP; none: the project"},
+                "note": {"type": "string", "nullable": True, "maxLength": 2000, "pattern": NO_CONTROL},
+            },
+            "additionalProperties": False,
+        },
+        "Publication": {
+            "type": "object",
+            "required": ["id", "jgn", "kind", "date"],
+            "properties": {
+                "id": {"type": "integer"},
+                "jgn": {"type": "string"},
+                "dataset_key": NULLABLE_STRING,
+                "kind": {"type": "string", "enum": ["paper", "patent"]},
+                "date": {"type": "string"},
+                "note": NULLABLE_STRING,
+                "recorded_by": NULLABLE_STRING,
+            },
+        },
+        "Publications": {
+            "type": "object",
+            "required": ["project", "publications"],
+            "properties": {
+                "project": {"type": "string"},
+                "publications": {"type": "array", "items": ref("Publication")},
+            },
+        },
         "Deadlines": {
             "type": "object",
             "required": ["today", "deadlines"],
             "properties": {"today": {"type": "string"}, "deadlines": {"type": "array", "items": obj}},
+        },
+        "DmpProject": {
+            "type": "object",
+            "required": ["jgn", "version", "start", "end", "datasets", "imported_at"],
+            "properties": {
+                "jgn": {"type": "string"},
+                "name": NULLABLE_STRING,
+                "name_en": NULLABLE_STRING,
+                "version": {"type": "integer", "description": "the current version (versions are 1, 2, 3, ...)"},
+                "versions": {"type": "integer"},
+                "start": {"type": "string", "format": "date"},
+                "end": {"type": "string", "format": "date"},
+                "datasets": {"type": "integer", "description": "datasets of the current version"},
+                "dmp_date": NULLABLE_STRING,
+                "imported_at": {"type": "string"},
+                "file": NULLABLE_STRING,
+                "layout": {"type": "string", "enum": ["table", "form", "projects"]},
+            },
+        },
+        "DmpProjects": {
+            "type": "object",
+            "required": ["projects"],
+            "properties": {"projects": {"type": "array", "items": ref("DmpProject")}},
+        },
+        "DmpVersion": {
+            "type": "object",
+            "required": ["version", "current", "imported_at", "datasets", "changes", "summary", "summary_ja"],
+            "properties": {
+                "jgn": {"type": "string"},
+                "version": {"type": "integer"},
+                "current": {"type": "boolean"},
+                "imported_at": {"type": "string"},
+                "dmp_date": NULLABLE_STRING,
+                "file": NULLABLE_STRING,
+                "layout": {"type": "string"},
+                "start": {"type": "string", "format": "date"},
+                "end": {"type": "string", "format": "date"},
+                "datasets": {"type": "integer"},
+                "changes": {
+                    "type": "object",
+                    "description": "first (bool), added and removed (datasets by key), changed (per dataset: "
+                    "fields sharing / metadata_disclosure / access_right as [old, new]), period ([old, new])",
+                },
+                "summary": {"type": "string"},
+                "summary_ja": {"type": "string"},
+            },
+        },
+        "DmpHistory": {
+            "type": "object",
+            "required": ["project", "versions"],
+            "properties": {"project": {"type": "string"}, "versions": {"type": "array", "items": ref("DmpVersion")}},
+        },
+        "HeldRow": {
+            "type": "object",
+            "required": ["file", "row", "value", "message", "expected", "text"],
+            "properties": {
+                "file": {"type": "string"},
+                "row": {"type": "integer"},
+                "column": NULLABLE_STRING,
+                "value": {"type": "string"},
+                "message": {"type": "string"},
+                "expected": {"type": "string"},
+                "text": {"type": "string", "description": "the whole report in one line, as the CLI prints it"},
+            },
+        },
+        "DmpImport": {
+            "type": "object",
+            "required": ["files", "rows", "held_rows"],
+            "properties": {
+                "rows": {"type": "integer"},
+                "held_rows": {"type": "integer"},
+                "files": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["file", "layout", "rows", "held_rows", "projects", "held"],
+                        "properties": {
+                            "file": {"type": "string"},
+                            "layout": {"type": "string"},
+                            "rows": {"type": "integer"},
+                            "imported": {"type": "integer"},
+                            "held_rows": {"type": "integer"},
+                            "projects": {"type": "array", "items": obj},
+                            "held": {"type": "array", "items": ref("HeldRow")},
+                        },
+                    },
+                },
+            },
+        },
+        "DmpReconciliation": {
+            "type": "object",
+            "required": ["today", "projects", "rows"],
+            "properties": {
+                "today": {"type": "string"},
+                "projects": {"type": "array", "items": obj},  # per project: declared, registered, ... counts
+                "rows": {"type": "array", "items": obj},  # one per dataset, then per undeclared record
+            },
         },
     }

@@ -21,6 +21,9 @@ MAX_WITHIN_DAYS = 3650
 # written as a \u escape (tests/test_api_validation.py computes that size), so a valid body is never refused as too
 # large; the application-wide limit (64 KiB, for OAI-PMH POSTs) would refuse some.
 MAX_BODY_BYTES = 1024 * 1024
+# An uploaded DMP file (POST /api/dmp/import): a DMP workbook is a few hundred KiB at most; this leaves room for one
+# with pictures in it, and keeps what a request can make the process hold in memory small.
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_SETS = 100
 # What the source store refuses as well (sourcestore._check_values): control characters other than tab, and DEL.
 NO_CONTROL = r"^[^\x00-\x08\x0a-\x1f\x7f]*$"

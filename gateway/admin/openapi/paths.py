@@ -16,6 +16,7 @@ from gateway.admin.openapi.limits import (
     MAX_OFFSET,
     MAX_QUERY_TEXT,
     MAX_RECORD_ID,
+    MAX_UPLOAD_BYTES,
     MAX_WITHIN_DAYS,
     NAME_PATTERN,
     RECORD_STATUSES,
@@ -48,6 +49,14 @@ _SOURCE_PATH = {
     "schema": {"type": "string", "pattern": NAME_PATTERN},
     "description": "the source's name",
 }
+_PROJECT_PATH = {
+    "name": "project",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+    "description": "the project's Japan Grant Number",
+}
+_NO_DMP = _err("no DMP is imported for the project")
 _TODAY = _query("today", {"type": "string", "format": "date"}, "the day to count from (default: today, UTC)")
 _BAD_URL = "the URL holds control characters, the query string is not UTF-8, or a parameter is not valid (`field`)"
 _BAD_CSRF = "; from a browser session, the X-CSRF-Token header is missing or wrong"
@@ -263,10 +272,99 @@ def paths() -> dict[str, Any]:
         "/api/reports/deadlines": {
             "get": {
                 "operationId": "reportDeadlines",
-                "summary": "Each configured project's registration deadline",
+                "summary": "Each project's registration due dates (each fiscal year, the end), overdue first",
                 "parameters": [_TODAY],
                 "responses": _responses({"200": _ok(ref("Deadlines"))}),
             }
+        },
+        "/api/reports/dmp": {
+            "get": {
+                "operationId": "reportDmp",
+                "summary": "Each DMP's datasets against the records held: registered, not registered, undeclared",
+                "parameters": [_TODAY, _text_query("project", "one Japan Grant Number (400 when it has no DMP)")],
+                "responses": _responses({"200": _ok(ref("DmpReconciliation"))}),
+            }
+        },
+        "/api/reports/transitions": {
+            "get": {
+                "operationId": "reportTransitions",
+                "summary": "AMED's sharing transitions (制限共有 to open) overdue or due, and the DMP reviews",
+                "parameters": [
+                    _TODAY,
+                    _query("within_days", {"type": "integer", "minimum": 0, "maximum": MAX_WITHIN_DAYS}, "days ahead"),
+                    _text_query("project", "one Japan Grant Number (400 when it has no DMP)"),
+                ],
+                "responses": _responses({"200": _ok(ref("Transitions"))}),
+            }
+        },
+        "/api/reports/catalogue": {
+            "get": {
+                "operationId": "reportCatalogue",
+                "summary": "The DMP items AMED DataCat publishes, per dataset (never the items the DMP keeps private)",
+                "parameters": [_text_query("project", "one Japan Grant Number (400 when it has no DMP)")],
+                "responses": _responses({"200": _ok(ref("Catalogue"))}),
+            }
+        },
+        "/api/dmp": {
+            "get": {
+                "operationId": "listDmps",
+                "summary": "The projects with a DMP: current version, period, datasets (as `gateway dmp list`)",
+                "responses": _responses({"200": _ok(ref("DmpProjects"))}),
+            }
+        },
+        "/api/dmp/import": {
+            "post": {
+                "operationId": "importDmp",
+                "summary": "Import DMP files (.xlsx or .csv) as new versions of their projects' DMPs",
+                "description": (
+                    "As `gateway dmp import`: every file is read before anything is stored, and a file that cannot "
+                    "be read refuses the request (400, nothing changed). Rows with a bad value are held and listed "
+                    f"in the answer; the rest is imported. The request may be at most {MAX_UPLOAD_BYTES // 2**20} MiB."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary",
+                                             "description": "a DMP file; several parts named file may be sent"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    **_responses({"200": _ok(ref("DmpImport"), "imported")}, write=True, body=True),
+                    "413": _err(f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MiB"),
+                },
+            }
+        },
+        "/api/dmp/{project}/history": {
+            "parameters": [_PROJECT_PATH],
+            "get": {
+                "operationId": "dmpHistory",
+                "summary": "Every version of a project's DMP, oldest first, with what each one changed",
+                "responses": _responses({"200": _ok(ref("DmpHistory")), "404": _NO_DMP}),
+            },
+        },
+        "/api/dmp/{project}/publications": {
+            "parameters": [_PROJECT_PATH],
+            "get": {
+                "operationId": "listPublications",
+                "summary": "The results publications recorded for a project, oldest first",
+                "responses": _responses({"200": _ok(ref("Publications")), "404": _NO_DMP}),
+            },
+            "post": {
+                "operationId": "createPublication",
+                "summary": "Record a publication of the project's results (a paper accepted, a patent published)",
+                "requestBody": _json_body("PublicationInput"),
+                "responses": _responses(
+                    {"201": _ok(ref("Publication"), "recorded"), "404": _NO_DMP}, write=True, body=True
+                ),
+            },
         },
         "/api/openapi.json": {
             "get": {

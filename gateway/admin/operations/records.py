@@ -193,6 +193,11 @@ def _snapshot_reason(status: str, findings: list[dict[str, Any]], record: Record
         first = next((f for f in findings if f.get("severity") == "error"), None)
         return first.get("message") if first else "validation errors"
     if status == "withheld":
+        dmp = next((f for f in findings if f.get("rule") == "dmp-disclosure"), None)
+        if dmp is not None and record.disclosure == "public":
+            return str(dmp.get("message"))
+        if record.disclosure == "public":  # public at its source, valid, and no DMP says no: another source's copy
+            return "a duplicate of the record served for the same dataset"
         return f"metadata disclosure: {record.disclosure}"
     if status == "deleted":
         return "deleted at the source"
@@ -273,4 +278,18 @@ def record_detail(session: Session, ident: str, *, repository_identifier: str | 
         "raw": record.raw_xml.decode("utf-8", "replace") if record.raw_xml else None,
         "canonical": record.canonical_xml.decode("utf-8", "replace") if record.canonical_xml else None,
         "outputs": _outputs(session, record, pub),
+        **_duplicates(session, record, repository_identifier),
     }
+
+
+def _duplicates(session: Session, record: Record, repository_identifier: str | None) -> dict[str, Any]:
+    """One dataset, one record (gateway.dmp.duplicates): the record served in this one's place, and the records
+    that are duplicates of this one, each with its source and the source's priority."""
+
+    def named(other: Record) -> dict[str, Any]:
+        oai = f"oai:{repository_identifier}:{other.local_id}" if repository_identifier else other.local_id
+        return {"id": other.id, "oai_identifier": oai, "source": other.source.name, "priority": other.source.priority}
+
+    served = session.get(Record, record.duplicate_of) if record.duplicate_of is not None else None
+    copies = session.scalars(select(Record).where(Record.duplicate_of == record.id).order_by(Record.id)).all()
+    return {"duplicate_of": named(served) if served is not None else None, "duplicates": [named(r) for r in copies]}
