@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
@@ -119,3 +120,13 @@ def table_names(engine: Engine) -> list[str]:
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else exc.__class__.__name__
+
+
+_T = TypeVar("_T")
+IN_CHUNK = 500  # values per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
+
+
+def chunks(values: Sequence[_T], size: int = IN_CHUNK) -> Iterator[Sequence[_T]]:
+    """`values` in slices of `size`, for the bulk statements that list ids or keys in an IN clause."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

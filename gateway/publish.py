@@ -9,7 +9,6 @@ any response, not even as a deleted header.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -18,6 +17,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from gateway.db import chunks
 from gateway.models import OaiSet, PublicationChange, Published, PublishedFormat, PublishedSet, Record
 from gateway.namespaces import PROVENANCE
 from gateway.policy import PUBLISHED
@@ -125,12 +125,7 @@ _P = Published.__table__
 _F = PublishedFormat.__table__
 _S = PublishedSet.__table__
 _CHANGES = PublicationChange.__table__
-_CHUNK = 500
 
-
-def _chunks(values: list[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
 
 
 def write_page(
@@ -142,7 +137,7 @@ def write_page(
     Returns each record's outcome: 'published', 'updated', 'deleted' or 'unchanged'.
     """
     existing: dict[int, Any] = {}
-    for ids in _chunks([entry.record_id for entry in entries]):
+    for ids in chunks([entry.record_id for entry in entries]):
         rows = session.execute(
             select(_P.c.id, _P.c.record_id, _P.c.oai_identifier, _P.c.datestamp, _P.c.deleted, _P.c.content_hash)
             .where(_P.c.record_id.in_(ids))
@@ -214,7 +209,7 @@ def write_page(
     if gone:
         # A persistent deleted record keeps the sets it had, in its header too.
         kept: dict[int, list[str]] = {row.id: [] for row in gone}
-        for ids in _chunks([row.id for row in gone]):
+        for ids in chunks([row.id for row in gone]):
             for published_id, spec in session.execute(
                 select(_S.c.published_id, _S.c.set_spec).where(_S.c.published_id.in_(ids))
                 .order_by(_S.c.published_id, _S.c.set_spec)
@@ -237,7 +232,7 @@ def write_page(
         session.execute(update(_P).where(_P.c.id == bindparam("b_id")), rows)
     replaced = [row.id for _, row, _ in updated]
     for table, ids_to_clear in ((_F, replaced + [row.id for row in gone]), (_S, replaced)):
-        for ids in _chunks(ids_to_clear):
+        for ids in chunks(ids_to_clear):
             session.execute(delete(table).where(table.c.published_id.in_(ids)))
     format_rows = [
         {"published_id": pub_id, "prefix": prefix, "xml": xml}
@@ -266,7 +261,7 @@ def _ensure_set_names(session: Session, sets: dict[str, str]) -> None:
         return
     table = OaiSet.__table__
     known: dict[str, str] = {}
-    for specs in _chunks(list(sets)):
+    for specs in chunks(list(sets)):
         known.update(session.execute(select(table.c.set_spec, table.c.name).where(table.c.set_spec.in_(specs))).all())
     missing = [{"set_spec": spec, "name": name} for spec, name in sets.items() if spec not in known]
     renamed = [{"b_spec": spec, "name": name} for spec, name in sets.items() if spec in known and known[spec] != name]

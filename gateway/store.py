@@ -11,7 +11,7 @@ a time, a harvest spent most of its time in the ORM rather than in mapping.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway import crosswalk, publish
 from gateway.config import Config, SourceConfig
+from gateway.db import chunks
 from gateway.dmp import duplicates, gating
 from gateway.harvest import HarvestedRecord
 from gateway.models import FindingSnapshot, Record, RecordFunding, RecordKey, Source
@@ -32,7 +33,6 @@ _R = Record.__table__
 _FUNDINGS = RecordFunding.__table__
 _SNAPSHOTS = FindingSnapshot.__table__
 _KEYS = RecordKey.__table__
-_CHUNK = 500
 
 class Mapper(Protocol):
     """Maps many records at once (see harvest.mapping): `map_record` arguments in, results in the same order.
@@ -58,10 +58,6 @@ class Prepared:
     now: datetime
     results: Callable[[], list[Mapped]] | None = None
 
-
-def _chunks(values: list[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
 
 
 @dataclass
@@ -110,7 +106,7 @@ class SourceProcessor:
     def load(self, session: Session, identifiers: list[str]) -> dict[str, Stored]:
         out: dict[str, Stored] = {}
         columns = (_R.c.id, _R.c.source_identifier, _R.c.raw_hash, _R.c.source_deleted, _R.c.status, _R.c.findings)
-        for chunk in _chunks(identifiers):
+        for chunk in chunks(identifiers):
             rows = session.execute(
                 select(*columns).where(_R.c.source_id == self.source_id, _R.c.source_identifier.in_(chunk))
             )
@@ -370,14 +366,14 @@ class SourceProcessor:
             session.execute(update(_R).where(_R.c.id == bindparam("b_id")), rows)
         mapped = [p for p in pending if p.mapped is not None]
         replaced = [p.record_id for p in mapped if p.stored is not None]
-        for chunk in _chunks(replaced):
+        for chunk in chunks(replaced):
             session.execute(delete(_FUNDINGS).where(_FUNDINGS.c.record_id.in_(chunk)))
         funding_rows = [{"record_id": p.record_id, **f} for p in mapped for f in p.fundings]
         if funding_rows:
             session.execute(insert(_FUNDINGS), funding_rows)
         # A record's keys are replaced with its mapping, and go with it when it is deleted at its source.
         rekeyed = [p.stored.id for p in pending if p.stored is not None]
-        for chunk in _chunks(rekeyed):
+        for chunk in chunks(rekeyed):
             session.execute(delete(_KEYS).where(_KEYS.c.record_id.in_(chunk)))
         key_rows = [{"record_id": p.record_id, "kind": k, "value": v} for p in mapped for k, v in p.keys]
         if key_rows:
@@ -423,7 +419,7 @@ class SourceProcessor:
             _R.c.raw_xml, _R.c.raw_format, _R.c.private, _R.c.disclosure, _R.c.source_datestamp, _R.c.harvested_at,
         )  # fmt: skip
         pending: list[Pending] = []
-        for chunk in _chunks(record_ids):
+        for chunk in chunks(record_ids):
             for row in session.execute(select(*columns).where(_R.c.id.in_(chunk)).order_by(_R.c.id)):
                 stored = Stored(row.id, row.raw_hash, bool(row.source_deleted), row.status, list(row.findings or []))
                 values = {

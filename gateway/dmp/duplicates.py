@@ -19,7 +19,7 @@ rendered from its stored canonical record.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway import annex3, crosswalk, publish
+from gateway.db import chunks
 from gateway.dmp.keys import NUMBER, PID
 from gateway.models import FindingSnapshot, Published, Record, RecordKey, Source
 from gateway.policy import DELETED, PUBLISHED, WITHHELD, Decision, decide, sets_for
@@ -37,9 +38,8 @@ from gateway.xmlsafe import parse_bytes
 _R = Record.__table__
 _K = RecordKey.__table__
 _S = Source.__table__
-_CHUNK = 500
 _RANK = {PUBLISHED: 0, WITHHELD: 1}  # then quarantined: the one that can be served first
-DMP_RULE = "dmp-disclosure"  # gateway.dmp.gating.RULE (that module imports this one)
+DMP_RULE = "dmp-disclosure"  # the DMP gate's finding (gateway.dmp.gating, which imports this module)
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,6 @@ class Target:
     reason: str
     duplicate_of: int | None = None
 
-
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
 
 
 def own_decision(*, source_deleted: bool, disclosure: str | None, findings: list[Any]) -> Decision:
@@ -73,14 +69,14 @@ def _edges(session: Session, ids: Sequence[int]) -> list[tuple[int, int]]:
     when some other record does — their sources.
     """
     own: set[tuple[str, str]] = set()
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         own.update(session.execute(
             select(_K.c.kind, _K.c.value).where(_K.c.record_id.in_(chunk), _K.c.kind.in_((PID, NUMBER)))
         ).all())  # fmt: skip
     holders: dict[tuple[str, str], set[int]] = defaultdict(set)
     for kind in (PID, NUMBER):
         values = sorted(v for k, v in own if k == kind)
-        for chunk in _chunks(values):
+        for chunk in chunks(values):
             for record_id, value in session.execute(
                 select(_K.c.record_id, _K.c.value).where(_K.c.kind == kind, _K.c.value.in_(chunk))
             ):
@@ -89,7 +85,7 @@ def _edges(session: Session, ids: Sequence[int]) -> list[tuple[int, int]]:
     if not shared:
         return []
     source: dict[int, int] = {}
-    for chunk in _chunks(sorted({i for held in shared for i in held})):
+    for chunk in chunks(sorted({i for held in shared for i in held})):
         source.update(session.execute(select(_R.c.id, _R.c.source_id).where(_R.c.id.in_(chunk))).all())
     return [(a, b) for held in shared for a in held for b in held if a < b and source.get(a) != source.get(b)]
 
@@ -97,7 +93,7 @@ def _edges(session: Session, ids: Sequence[int]) -> list[tuple[int, int]]:
 def _linked(session: Session, ids: Sequence[int]) -> set[int]:
     """Records tied to `ids` by `duplicate_of` either way (the duplicates of a served one, a duplicate's served one)."""
     out: set[int] = set()
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         rows = session.execute(
             select(_R.c.id, _R.c.duplicate_of).where(
                 or_(_R.c.duplicate_of.in_(chunk), and_(_R.c.id.in_(chunk), _R.c.duplicate_of.is_not(None)))
@@ -138,7 +134,7 @@ def _members(session: Session, ids: Sequence[int]) -> dict[int, Any]:
         _S.c.priority,
     )  # fmt: skip
     out: dict[int, Any] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for row in session.execute(select(*columns).join(_S, _S.c.id == _R.c.source_id).where(_R.c.id.in_(chunk))):
             out[row.id] = row
     return out
@@ -275,7 +271,7 @@ def _render(session: Session, ids: list[int]) -> dict[int, tuple[dict[str, bytes
         _R.c.id, _R.c.canonical_xml, _R.c.raw_format, _R.c.source_identifier, _R.c.source_datestamp,
         _R.c.harvested_at, _S.c.name, _S.c.kind, _S.c.location,
     )  # fmt: skip
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for row in session.execute(select(*columns).join(_S, _S.c.id == _R.c.source_id).where(_R.c.id.in_(chunk))):
             if not row.canonical_xml:
                 continue

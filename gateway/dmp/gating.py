@@ -29,18 +29,18 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from gateway.commonitems import split_pair
+from gateway.db import chunks
 from gateway.dmp import duplicates
 from gateway.dmp.keys import JGN, NUMBER, PID, TITLE, normal_jgn, normal_number, normal_title, pid_scheme
 from gateway.models import DmpDataset, DmpVersion, FindingSnapshot, Record, RecordKey
 from gateway.validate import Finding, finding
 
-RULE = "dmp-disclosure"
+RULE = duplicates.DMP_RULE
 #: the DMP's metadata disclosures that keep a record unpublished
 NARROWING = {"shared": "共有", "private": "非共有"}
 _HOW = ("data number", "doi", "identifier", "title")
 _R = Record.__table__
 _K = RecordKey.__table__
-_CHUNK = 500
 
 
 @dataclass
@@ -55,10 +55,6 @@ class _Declared:
     keys: dict[str, set[str]] = field(default_factory=dict)
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
 
 def _declared(session: Session, jgns: set[str]) -> dict[str, list[_Declared]]:
     """The datasets of the current DMP version of each of `jgns`, in DMP order (one query per 500 projects)."""
@@ -67,7 +63,7 @@ def _declared(session: Session, jgns: set[str]) -> dict[str, list[_Declared]]:
         DmpVersion.jgn, DmpVersion.version, DmpDataset.position, DmpDataset.number, DmpDataset.name,
         DmpDataset.pids, DmpDataset.metadata_disclosure, DmpDataset.items,
     )  # fmt: skip
-    for chunk in _chunks(sorted(jgns)):
+    for chunk in chunks(sorted(jgns)):
         query = (
             select(*columns)
             .join(DmpVersion, DmpVersion.id == DmpDataset.version_id)
@@ -142,10 +138,6 @@ def dmp_findings(session: Session, keysets: Sequence[Iterable[tuple[str, str]]])
     return out
 
 
-def narrowed_by(findings: Iterable[Finding]) -> str | None:
-    """Why the DMP withholds a record, from its stored findings (None: the DMP does not)."""
-    return next((f["message"] for f in findings if f.get("rule") == RULE), None)
-
 
 def regate(session: Session, jgns: Iterable[str], *, now: datetime, repository_identifier: str | None = None) -> int:
     """Re-decide the stored records of these projects against their current DMP, and publish or withdraw them.
@@ -156,7 +148,7 @@ def regate(session: Session, jgns: Iterable[str], *, now: datetime, repository_i
     """
     values = sorted({normal_jgn(j) for j in jgns if j and normal_jgn(j)})
     ids: list[int] = []
-    for chunk in _chunks(values):
+    for chunk in chunks(values):
         ids += session.scalars(
             select(_K.c.record_id)
             .join(_R, _R.c.id == _K.c.record_id)
@@ -167,7 +159,7 @@ def regate(session: Session, jgns: Iterable[str], *, now: datetime, repository_i
         return 0
     keys: dict[int, list[tuple[str, str]]] = defaultdict(list)
     stored: dict[int, Any] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for record_id, kind, value in session.execute(
             select(_K.c.record_id, _K.c.kind, _K.c.value).where(_K.c.record_id.in_(chunk))
         ):
