@@ -382,6 +382,28 @@ def to_canonical(root: etree._Element, prefix: str | None = None) -> etree._Elem
     return canonical
 
 
+def unchanged_by_mapping(record: etree._Element, canonical: etree._Element, serialized: bytes) -> bool:
+    """Whether a JPCOAR 2.0 record as received is, element for element, its canonical record (`serialized`: its
+    bytes).
+
+    Most clean records are: the mapping then only declared the namespaces on the root and dropped xsi attributes
+    (xsi:schemaLocation), so the records differ in their root's start tag alone. libxml2 writes '>' in an attribute
+    value as &gt;, so the first '>' ends that tag. `record`'s namespace declarations are moved to its root on the way:
+    pass a tree that is not needed afterwards as it was declared.
+    """
+    if record.tag != canonical.tag:
+        return False
+    attributes = {name: value for name, value in record.attrib.items() if not name.startswith(_XSI_PREFIX)}
+    if attributes != dict(canonical.attrib):
+        return False
+    etree.cleanup_namespaces(record, top_nsmap=_CANONICAL_NSMAP, keep_ns_prefixes=list(_CANONICAL_NSMAP))
+    received = serialize(record)
+    return received[received.index(b">") :] == serialized[serialized.index(b">") :]
+
+
+_XSI_PREFIX = "{http://www.w3.org/2001/XMLSchema-instance}"
+
+
 def render(canonical: etree._Element, prefix: str) -> etree._Element:
     """Render a canonical record in ``prefix`` (with xsi:schemaLocation)."""
     registry = formats()

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from gateway.bulk import insert_many, update_many
 from gateway.db import chunks
 from gateway.models import OaiSet, PublicationChange, Published, PublishedFormat, PublishedSet, Record
 from gateway.namespaces import PROVENANCE
@@ -127,10 +128,7 @@ _S = PublishedSet.__table__
 _CHANGES = PublicationChange.__table__
 
 
-
-def write_page(
-    session: Session, entries: list[Publication], *, repository_identifier: str, now: datetime
-) -> list[str]:
+def write_page(session: Session, entries: list[Publication], *, repository_identifier: str, now: datetime) -> list[str]:
     """Bring `published` in line with each record's status, for a page of records (each at most once), in a few
     statements whatever the page's size: one query for their rows, one insert per table, one executemany update.
 
@@ -139,8 +137,9 @@ def write_page(
     existing: dict[int, Any] = {}
     for ids in chunks([entry.record_id for entry in entries]):
         rows = session.execute(
-            select(_P.c.id, _P.c.record_id, _P.c.oai_identifier, _P.c.datestamp, _P.c.deleted, _P.c.content_hash)
-            .where(_P.c.record_id.in_(ids))
+            select(_P.c.id, _P.c.record_id, _P.c.oai_identifier, _P.c.datestamp, _P.c.deleted, _P.c.content_hash).where(
+                _P.c.record_id.in_(ids)
+            )
         )
         existing.update((row.record_id, row) for row in rows)
     outcomes: list[str] = []
@@ -183,10 +182,11 @@ def write_page(
             }
             for entry, identifier, digest in new
         ]
-        ids = session.execute(
-            insert(_P).returning(_P.c.id, sort_by_parameter_order=True), rows
-        ).scalars().all()
-        written = [(pub_id, entry) for pub_id, (entry, _, _) in zip(ids, new, strict=True)]
+        insert_many(session, _P, rows)
+        ids: dict[int, int] = {}
+        for chunk in chunks([row["record_id"] for row in rows]):
+            ids.update(session.execute(select(_P.c.record_id, _P.c.id).where(_P.c.record_id.in_(chunk))).all())
+        written = [(ids[entry.record_id], entry) for entry, _, _ in new]
     else:
         written = []
     if updated:
@@ -195,7 +195,7 @@ def write_page(
             stamp = _after(row.datestamp, now)
             rows.append(
                 {
-                    "b_id": row.id,
+                    "id": row.id,
                     "datestamp": stamp,
                     "deleted": False,
                     "content_hash": digest,
@@ -205,13 +205,14 @@ def write_page(
                 }
             )
             written.append((row.id, entry))
-        session.execute(update(_P).where(_P.c.id == bindparam("b_id")), rows)
+        update_many(session, _P, rows)
     if gone:
         # A persistent deleted record keeps the sets it had, in its header too.
         kept: dict[int, list[str]] = {row.id: [] for row in gone}
         for ids in chunks([row.id for row in gone]):
             for published_id, spec in session.execute(
-                select(_S.c.published_id, _S.c.set_spec).where(_S.c.published_id.in_(ids))
+                select(_S.c.published_id, _S.c.set_spec)
+                .where(_S.c.published_id.in_(ids))
                 .order_by(_S.c.published_id, _S.c.set_spec)
             ):
                 kept[published_id].append(spec)
@@ -220,7 +221,7 @@ def write_page(
             stamp = _after(row.datestamp, now)
             rows.append(
                 {
-                    "b_id": row.id,
+                    "id": row.id,
                     "datestamp": stamp,
                     "deleted": True,
                     "content_hash": None,
@@ -229,7 +230,7 @@ def write_page(
                     "header_xml": header(row.oai_identifier, stamp, True, kept[row.id]).encode("utf-8"),
                 }
             )
-        session.execute(update(_P).where(_P.c.id == bindparam("b_id")), rows)
+        update_many(session, _P, rows)
     replaced = [row.id for _, row, _ in updated]
     for table, ids_to_clear in ((_F, replaced + [row.id for row in gone]), (_S, replaced)):
         for ids in chunks(ids_to_clear):
@@ -240,10 +241,8 @@ def write_page(
         for prefix, xml in (entry.outputs or {}).items()
     ]
     set_rows = [{"published_id": pub_id, "set_spec": spec} for pub_id, entry in written for spec in entry.sets or ()]
-    if format_rows:
-        session.execute(insert(_F), format_rows)
-    if set_rows:
-        session.execute(insert(_S), set_rows)
+    insert_many(session, _F, format_rows)
+    insert_many(session, _S, set_rows)
     names: dict[str, str] = {}
     for _, entry in written:
         names.update(entry.sets or {})
