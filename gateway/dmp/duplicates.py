@@ -51,7 +51,6 @@ class Target:
     duplicate_of: int | None = None
 
 
-
 def own_decision(*, source_deleted: bool, disclosure: str | None, findings: list[Any]) -> Decision:
     """The record's decision on its own (no other source considered), from what is stored of it."""
     dmp = next((f["message"] for f in findings if f.get("rule") == DMP_RULE), None)
@@ -66,13 +65,14 @@ def _edges(session: Session, ids: Sequence[int]) -> list[tuple[int, int]]:
 
     In steps that each read an index (a self-join of record_keys is planned badly by SQLite without statistics,
     scanning every key of a kind): the identity keys of `ids`, the records holding any of those keys, and — only
-    when some other record does — their sources.
+    when some other record does — their sources. The keys of `ids` are read by record and told apart here: asked
+    for by kind as well, SQLite reads them through the (kind, value) index, every key of the kind, which made a
+    harvest's page cost grow with the number of records stored.
     """
     own: set[tuple[str, str]] = set()
     for chunk in chunks(ids):
-        own.update(session.execute(
-            select(_K.c.kind, _K.c.value).where(_K.c.record_id.in_(chunk), _K.c.kind.in_((PID, NUMBER)))
-        ).all())  # fmt: skip
+        rows = session.execute(select(_K.c.kind, _K.c.value).where(_K.c.record_id.in_(chunk)))
+        own.update((kind, value) for kind, value in rows if kind in (PID, NUMBER))
     holders: dict[tuple[str, str], set[int]] = defaultdict(set)
     for kind in (PID, NUMBER):
         values = sorted(v for k, v in own if k == kind)
