@@ -95,3 +95,20 @@ def test_nothing_to_write_runs_no_statement(engine: Engine) -> None:
         insert_many(session, HarvestRun.__table__, [])
         update_many(session, HarvestRun.__table__, [])
     assert not [s for s in statements if "harvest_runs" in s]
+
+
+def test_many_rows_are_all_stored_in_order_whatever_the_statement_size(engine: Engine, monkeypatch) -> None:
+    from gateway import bulk
+
+    monkeypatch.setattr(bulk, "MAX_PARAMETERS", 45)  # two rows per statement on PostgreSQL
+    sessions = session_factory(engine)
+    with transaction(sessions) as session:
+        session.add(
+            Source(id=1, name="s", kind="oai-pmh", metadata_prefix="jpcoar_2.0", created_at=datetime(2026, 1, 1))
+        )
+    rows = [_record(f"r-{i:02d}", title=f"題名 {i}", raw_xml=f"<x>{i}</x>".encode()) for i in range(25)]
+    with transaction(sessions) as session:
+        insert_many(session, _R, rows)
+    with sessions() as session:
+        stored = session.execute(select(Record.local_id, Record.title, Record.raw_xml).order_by(Record.id)).all()
+    assert [tuple(r) for r in stored] == [(f"r-{i:02d}", f"題名 {i}", f"<x>{i}</x>".encode()) for i in range(25)]
