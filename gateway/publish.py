@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from gateway.bulk import insert_many, update_many
+from gateway.bulk import ids_by, insert_many, update_many
 from gateway.db import chunks
 from gateway.models import OaiSet, PublicationChange, Published, PublishedFormat, PublishedSet, Record
 from gateway.namespaces import PROVENANCE
@@ -183,9 +183,7 @@ def write_page(session: Session, entries: list[Publication], *, repository_ident
             for entry, identifier, digest in new
         ]
         insert_many(session, _P, rows)
-        ids: dict[int, int] = {}
-        for chunk in chunks([row["record_id"] for row in rows]):
-            ids.update(session.execute(select(_P.c.record_id, _P.c.id).where(_P.c.record_id.in_(chunk))).all())
+        ids = ids_by(session, _P, "record_id", [row["record_id"] for row in rows])
         written = [(ids[entry.record_id], entry) for entry, _, _ in new]
     else:
         written = []

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gateway import crosswalk, publish
-from gateway.bulk import insert_many, update_many
+from gateway.bulk import ids_by, insert_many, update_many
 from gateway.config import Config, SourceConfig
 from gateway.db import chunks
 from gateway.dmp import duplicates, gating
@@ -352,9 +352,7 @@ class SourceProcessor:
                 }
                 rows.append(row)
             insert_many(session, _R, rows)
-            ids: dict[str, int] = {}
-            for chunk in chunks([row["local_id"] for row in rows]):
-                ids.update(session.execute(select(_R.c.local_id, _R.c.id).where(_R.c.local_id.in_(chunk))).all())
+            ids = ids_by(session, _R, "local_id", [row["local_id"] for row in rows])
             for p, row in zip(new, rows, strict=True):
                 p.record_id = ids[row["local_id"]]
         # One executemany per shape of row (mapped records, records deleted at the source, remapped records).
